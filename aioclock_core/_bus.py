@@ -1,0 +1,184 @@
+"""Event bus: fans scheduler events out to subscribers without ever blocking the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+
+from aioclock_core.events import Event
+
+logger = logging.getLogger("aioclock")
+
+BatchCallback = Callable[[Sequence[Event]], None]
+
+_MAX_BATCH = 2048
+
+
+class Subscription:
+    """A handle on one subscriber; `close()` stops delivery to it."""
+
+    def __init__(self, bus: EventBus, callback: BatchCallback, on_loop: bool) -> None:
+        self._bus = bus
+        self.callback = callback
+        self.on_loop = on_loop
+
+    def close(self) -> None:
+        """Stop delivering events to this subscriber."""
+        self._bus._remove(self)
+
+
+class EventBus:
+    """Delivers events to batch callbacks on a delivery thread, and to async iterators.
+
+    `publish` is called on the scheduler's loop and costs a queue put per kind of
+    subscriber; with no subscriber at all `active` is False and the scheduler does not
+    even build the event.
+    """
+
+    def __init__(self) -> None:
+        self._threaded: list[Subscription] = []
+        self._inline: list[Subscription] = []
+        self._queues: list[_BoundedQueue] = []
+        self._outbox: queue.SimpleQueue[Event | threading.Event | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.active = False
+
+    def subscribe(self, callback: BatchCallback, *, on_loop: bool = False) -> Subscription:
+        """Call `callback` with batches of events, in order.
+
+        By default the callback runs on the bus's delivery thread, so a slow one only
+        delays its own deliveries. `on_loop=True` calls it on the scheduler's loop right
+        away: for fast, non-blocking callbacks (tests, stores) that need events in step.
+        """
+        subscription = Subscription(self, callback, on_loop)
+        with self._lock:
+            if on_loop:
+                self._inline = [*self._inline, subscription]
+            else:
+                self._threaded = [*self._threaded, subscription]
+                self._start_thread()
+            self._refresh()
+        return subscription
+
+    async def iterate(self, max_pending: int = 10_000) -> AsyncIterator[Event]:
+        """Yield events as they happen, on the scheduler's loop.
+
+        A consumer that falls more than `max_pending` events behind loses the oldest
+        ones (a warning says how many) rather than slowing the scheduler.
+        """
+        pending = _BoundedQueue(max_pending)
+        with self._lock:
+            self._queues = [*self._queues, pending]
+            self._refresh()
+        try:
+            while True:
+                yield await pending.get()
+        finally:
+            with self._lock:
+                self._queues = [q for q in self._queues if q is not pending]
+                self._refresh()
+
+    def publish(self, event: Event) -> None:
+        """Hand `event` to every subscriber (call on the scheduler's loop)."""
+        for subscription in self._inline:
+            try:
+                subscription.callback((event,))
+            except Exception:
+                logger.exception("Event subscriber %r raised; it stays subscribed", subscription)
+        if self._threaded:
+            self._outbox.put(event)
+        for pending in self._queues:
+            pending.put(event)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until the delivery thread has handed over every event published so far."""
+        if self._thread is None:
+            return True
+        marker = threading.Event()
+        self._outbox.put(marker)
+        return marker.wait(timeout)
+
+    def close(self) -> None:
+        """Stop the delivery thread after it delivered what is queued."""
+        thread = self._thread
+        if thread is not None:
+            self._outbox.put(None)
+            thread.join(timeout=5.0)
+            self._thread = None
+
+    def _remove(self, subscription: Subscription) -> None:
+        with self._lock:
+            self._inline = [s for s in self._inline if s is not subscription]
+            self._threaded = [s for s in self._threaded if s is not subscription]
+            self._refresh()
+
+    def _refresh(self) -> None:
+        self.active = bool(self._inline or self._threaded or self._queues)
+
+    def _start_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(
+                target=self._deliver, name="aioclock-events", daemon=True
+            )
+            self._thread.start()
+
+    def _deliver(self) -> None:
+        while True:
+            item = self._outbox.get()
+            batch: list[Event] = []
+            markers: list[threading.Event] = []
+            stop = False
+            while True:
+                if item is None:
+                    stop = True
+                elif isinstance(item, threading.Event):
+                    markers.append(item)
+                else:
+                    batch.append(item)
+                if len(batch) >= _MAX_BATCH:
+                    break
+                try:
+                    item = self._outbox.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                for subscription in self._threaded:
+                    try:
+                        subscription.callback(batch)
+                    except Exception:
+                        logger.exception(
+                            "Event subscriber %r raised; it stays subscribed", subscription
+                        )
+            for marker in markers:
+                marker.set()
+            if stop:
+                return
+
+
+class _BoundedQueue:
+    """A loop-side queue that drops its oldest item instead of growing without bound."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._items: asyncio.Queue[Event] = asyncio.Queue()
+        self._dropped = 0
+
+    def put(self, event: Event) -> None:
+        if self._items.qsize() >= self._limit:
+            self._items.get_nowait()
+            self._dropped += 1
+        self._items.put_nowait(event)
+
+    async def get(self) -> Event:
+        if self._dropped:
+            logger.warning(
+                "An events() consumer fell behind and lost %d events; consume faster "
+                "or raise max_pending",
+                self._dropped,
+            )
+            self._dropped = 0
+        return await self._items.get()

@@ -1,0 +1,136 @@
+"""Control API of a serving app: pause, resume, run now, cancel, shut down, state snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Coroutine
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
+
+from aioclock_core._entry import TaskEntry
+from aioclock_core.exceptions import SchedulerNotRunningError
+from aioclock_core.state import TaskSnapshot
+
+if TYPE_CHECKING:
+    from aioclock_core._scheduler import Scheduler
+
+T = TypeVar("T")
+TaskRef = UUID | str
+"""A task is named by its id (UUID or its string form) or by its name."""
+
+
+class ControlMixin:
+    """Async control methods; call them on the scheduler's event loop (from a task, a
+    lifespan, or a web handler on the same loop). Other threads use `app.threadsafe`."""
+
+    _scheduler: Scheduler | None
+    _loop: asyncio.AbstractEventLoop | None
+    _shutdown_grace: float
+
+    def _require_scheduler(self) -> Scheduler:
+        if self._scheduler is None:
+            raise SchedulerNotRunningError(
+                "The app is not serving: start it with `await app.serve()` before "
+                "pausing, resuming or running tasks"
+            )
+        return self._scheduler
+
+    def _entry(self, task: TaskRef) -> TaskEntry:
+        return self._require_scheduler().find(task)
+
+    async def pause(self, task: TaskRef) -> bool:
+        """Pause a task: its firings are skipped (and reported) until resumed.
+
+        Returns False if it was already paused."""
+        return self._require_scheduler().pause(self._entry(task))
+
+    async def resume(self, task: TaskRef) -> bool:
+        """Resume a paused task. Returns False if it was not paused."""
+        return self._require_scheduler().resume(self._entry(task))
+
+    async def pause_all(self) -> int:
+        """Pause every task; returns how many were not paused before."""
+        scheduler = self._require_scheduler()
+        return sum(scheduler.pause(entry) for entry in list(scheduler.entries.values()))
+
+    async def resume_all(self) -> int:
+        """Resume every paused task; returns how many were paused."""
+        scheduler = self._require_scheduler()
+        return sum(scheduler.resume(entry) for entry in list(scheduler.entries.values()))
+
+    async def run_now(self, task: TaskRef) -> UUID | None:
+        """Start a run now, through the same path as a scheduled run (DI, timeout, events).
+
+        The overlap rule applies: if the task already has `max_concurrent_runs` runs
+        going, the request is skipped (a RunSkipped event says so) and None is returned.
+        A paused task can still be run by hand. Returns the new run's id.
+        """
+        run = self._require_scheduler().run_now(self._entry(task))
+        return None if run is None else run.run_id
+
+    async def cancel_run(self, task: TaskRef) -> int:
+        """Cancel the task's running runs (outcome: cancelled); returns how many."""
+        return self._require_scheduler().cancel_runs(self._entry(task))
+
+    def snapshot(self, task: TaskRef) -> TaskSnapshot:
+        """The task's state now. Safe from any thread (it reads, never blocks)."""
+        return self._entry(task).snapshot()
+
+    def snapshots(self) -> list[TaskSnapshot]:
+        """The state of every task, in registration order."""
+        scheduler = self._require_scheduler()
+        return [entry.snapshot() for entry in list(scheduler.entries.values())]
+
+    def upcoming(self, task: TaskRef, count: int = 5) -> list[datetime]:
+        """The task's next `count` firing instants (UTC), without consuming them."""
+        scheduler = self._require_scheduler()
+        return scheduler.upcoming(scheduler.find(task), count)
+
+    @property
+    def threadsafe(self) -> ThreadSafeControl:
+        """The control API for callers on other threads (a console, a signal handler)."""
+        return ThreadSafeControl(self)
+
+
+class ThreadSafeControl:
+    """Control calls from another thread: each returns a `concurrent.futures.Future`.
+
+    Wait on a future with a timeout (`future.result(timeout=2)`) or add a done
+    callback; never wait without one from a thread the scheduler may need.
+    """
+
+    def __init__(self, app: ControlMixin) -> None:
+        self._app = app
+
+    def _submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        loop = self._app._loop
+        if loop is None or loop.is_closed() or self._app._scheduler is None:
+            coroutine.close()
+            raise SchedulerNotRunningError(
+                "The app is not serving, so there is nothing to control yet"
+            )
+        return asyncio.run_coroutine_threadsafe(coroutine, loop)
+
+    def pause(self, task: TaskRef) -> concurrent.futures.Future[bool]:
+        return self._submit(self._app.pause(task))
+
+    def resume(self, task: TaskRef) -> concurrent.futures.Future[bool]:
+        return self._submit(self._app.resume(task))
+
+    def pause_all(self) -> concurrent.futures.Future[int]:
+        return self._submit(self._app.pause_all())
+
+    def resume_all(self) -> concurrent.futures.Future[int]:
+        return self._submit(self._app.resume_all())
+
+    def run_now(self, task: TaskRef) -> concurrent.futures.Future[UUID | None]:
+        return self._submit(self._app.run_now(task))
+
+    def cancel_run(self, task: TaskRef) -> concurrent.futures.Future[int]:
+        return self._submit(self._app.cancel_run(task))
+
+    def shutdown(self, grace: float | None = None) -> concurrent.futures.Future[None]:
+        """Ask for a graceful shutdown; the future is done when serve() has stopped."""
+        return self._submit(self._app.shutdown(grace))  # type: ignore[attr-defined]

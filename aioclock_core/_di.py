@@ -1,0 +1,69 @@
+"""Dependency injection: the only module that imports fast-depends."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, get_args, get_origin
+
+from fast_depends import Depends, Provider, inject
+from fast_depends.dependencies.model import Dependant
+
+__all__ = ["Depends", "Provider", "bind_dependencies", "check_parameters"]
+
+
+def _is_dependency_marker(value: object) -> bool:
+    return isinstance(value, Dependant)
+
+
+def _annotation_has_dependency(annotation: object) -> bool:
+    metadata = getattr(annotation, "__metadata__", None)
+    if metadata and any(_is_dependency_marker(item) for item in metadata):
+        return True
+    return get_origin(annotation) is not None and any(
+        _annotation_has_dependency(arg) for arg in get_args(annotation)
+    )
+
+
+def uses_dependencies(func: Callable[..., Any]) -> bool:
+    """Whether any parameter of `func` is declared with `Depends`."""
+    for parameter in inspect.signature(func).parameters.values():
+        if _is_dependency_marker(parameter.default):
+            return True
+        if _annotation_has_dependency(parameter.annotation):
+            return True
+    return False
+
+
+def check_parameters(func: Callable[..., Any], where: str) -> None:
+    """Refuse a task function with a parameter nothing could fill, at registration time."""
+    for parameter in inspect.signature(func).parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        has_default = parameter.default is not inspect.Parameter.empty
+        if has_default or _annotation_has_dependency(parameter.annotation):
+            continue
+        raise TypeError(
+            f"{where}: parameter {parameter.name!r} of {func.__qualname__}() has no default and no "
+            f"Depends(...), so the scheduler cannot call it. Give it a default or declare it as "
+            f"`{parameter.name}: T = Depends(provider)`."
+        )
+
+
+def bind_dependencies(
+    func: Callable[..., Any], provider: Provider, *, cast_result: bool = True
+) -> Callable[..., Any]:
+    """Return `func` with its dependencies resolved at each call (itself if it has none)."""
+    if not uses_dependencies(func):
+        return func
+    return inject(func, dependency_provider=provider, cast_result=cast_result)
+
+
+def new_provider() -> Provider:
+    """A fresh dependency provider (one per app, so overrides never leak between apps)."""
+    return Provider()
+
+
+def make_dependency(func: Callable[..., Any]) -> Any:
+    """`Depends(func)`, re-exported so the package has one import site."""
+    return Depends(func)

@@ -1,0 +1,78 @@
+"""TaskEntry: the scheduler's live record of one task (timeline, runs, counters)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import anyio
+
+from aioclock_core._timeline import Timeline
+from aioclock_core.events import RunKind
+from aioclock_core.state import RunSummary, TaskSnapshot, TaskState
+from aioclock_core.task import Task
+
+
+@dataclass(eq=False, slots=True)
+class Run:
+    """One run in flight."""
+
+    run_id: UUID
+    kind: RunKind
+    scheduled_for: datetime
+    task: asyncio.Task[None] | None = None
+    timed_out: bool = False
+    cancelled_by_user: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+@dataclass(eq=False, slots=True)
+class TaskEntry:
+    """Everything the scheduler tracks about one task."""
+
+    task: Task
+    call: Callable[[], Any]
+    is_async: bool
+    limiter: anyio.CapacityLimiter | None
+    timeline: Timeline | None = None
+    legacy: bool = False
+    paused: bool = False
+    finished: bool = False
+    deferred: bool = False
+    heap_token: int = -1
+    last_instant: datetime | None = None
+    runs: dict[UUID, Run] = field(default_factory=dict)
+    run_count: int = 0
+    failure_count: int = 0
+    last_run: RunSummary | None = None
+
+    @property
+    def next_fire_time(self) -> datetime | None:
+        return None if self.timeline is None or self.finished else self.timeline.pending
+
+    def snapshot(self) -> TaskSnapshot:
+        if self.runs:
+            state = TaskState.RUNNING
+        elif self.finished:
+            state = TaskState.FINISHED
+        elif self.paused:
+            state = TaskState.PAUSED
+        else:
+            state = TaskState.IDLE
+        return TaskSnapshot(
+            task_id=self.task.id,
+            task_name=self.task.name,
+            group=self.task.group,
+            state=state,
+            next_fire_time=self.next_fire_time,
+            running=len(self.runs),
+            last_run=self.last_run,
+            run_count=self.run_count,
+            failure_count=self.failure_count,
+            paused=self.paused,
+        )

@@ -1,0 +1,362 @@
+"""Scheduler: one dispatcher over a heap of due times, plus the control API on running tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from aioclock_core._bus import EventBus
+from aioclock_core._clock import Clock, TimerHandle
+from aioclock_core._entry import Run, TaskEntry
+from aioclock_core._runner import execute_run
+from aioclock_core._timeline import Timeline
+from aioclock_core.events import (
+    RunKind,
+    RunSkipped,
+    SkipReason,
+    TaskPaused,
+    TaskResumed,
+    TaskScheduled,
+)
+from aioclock_core.exceptions import TaskIdNotFound
+from aioclock_core.state import RunSummary, TaskSnapshot
+from aioclock_core.triggers import BaseTrigger
+
+logger = logging.getLogger("aioclock")
+
+
+def has_pure_timeline(trigger: BaseTrigger[Any]) -> bool:
+    """Whether the trigger answers `next_fire_time` (else: an aioclock-style legacy trigger)."""
+    return type(trigger).next_fire_time is not BaseTrigger.next_fire_time
+
+
+class Scheduler:
+    """Dispatches the firings of many tasks from one heap and one clock timer.
+
+    A firing costs a heap pop, a trigger computation and, if it runs, one asyncio task.
+    Everything here runs on the scheduler's event loop.
+    """
+
+    def __init__(self, entries: Iterable[TaskEntry], clock: Clock, bus: EventBus) -> None:
+        self.clock = clock
+        self.bus = bus
+        self.entries: dict[uuid.UUID, TaskEntry] = {e.task.id: e for e in entries}
+        self._by_name = {e.task.name: e for e in self.entries.values()}
+        self._heap: list[tuple[float, int, TaskEntry]] = []
+        self._sequence = 0
+        self._timer: TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._legacy_loops: set[asyncio.Task[None]] = set()
+        self._live = 0
+        self.stopping = False
+        self.idle = asyncio.Event()
+        self.runs_done = asyncio.Event()
+        self.runs_done.set()
+        self._running = 0
+        self._dispatching = False
+        self._started = False
+        self._on_run_ended: list[Callable[[TaskEntry, RunSummary], None]] = []
+
+    # ----- lifecycle -------------------------------------------------------------
+    def start(self, skip: frozenset[uuid.UUID] | set[uuid.UUID] = frozenset()) -> None:
+        """Plan every task's first firing (but those in `skip`) and arm the timer."""
+        anchor = self.clock.now()
+        self._dispatching = True
+        for entry in self.entries.values():
+            if entry.task.id in skip:
+                continue
+            self._live += 1
+            if has_pure_timeline(entry.task.trigger):
+                entry.timeline = Timeline(entry.task.trigger, anchor)
+                self._plan(entry)
+            else:
+                entry.legacy = True
+                loop_task = asyncio.get_running_loop().create_task(self._legacy_loop(entry))
+                self._legacy_loops.add(loop_task)
+                loop_task.add_done_callback(self._legacy_loops.discard)
+        self._dispatching = False
+        self._started = True
+        self._check_idle()
+        self._arm()
+
+    def stop_triggers(self) -> None:
+        """No firing after this: cancel the timer and the legacy trigger loops."""
+        self.stopping = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._heap.clear()
+        for loop_task in list(self._legacy_loops):
+            loop_task.cancel()
+
+    @property
+    def active_runs(self) -> list[Run]:
+        return [run for entry in self.entries.values() for run in entry.runs.values()]
+
+    # ----- the heap ------------------------------------------------------------------
+    def _plan(self, entry: TaskEntry) -> None:
+        """Put the entry's pending firing on the heap (or mark it finished)."""
+        timeline = entry.timeline
+        assert timeline is not None
+        pending = timeline.pending
+        if self.bus.active:
+            self.bus.publish(
+                TaskScheduled(
+                    at=self.clock.now(),
+                    task_id=entry.task.id,
+                    task_name=entry.task.name,
+                    next_fire_time=pending,
+                )
+            )
+        entry.task.trigger.expected_trigger_time = pending
+        if pending is None:
+            if not entry.runs and not timeline.can_restart:
+                self._finish(entry)
+            return
+        self._sequence += 1
+        entry.heap_token = self._sequence
+        due = pending.timestamp()
+        heapq.heappush(self._heap, (due, self._sequence, entry))
+        if not self._dispatching and (self._timer_at is None or due < self._timer_at):
+            self._arm()
+
+    def _arm(self) -> None:
+        heap = self._heap
+        while heap and heap[0][2].heap_token != heap[0][1]:
+            heapq.heappop(heap)
+        if self.stopping or not heap:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+                self._timer_at = None
+            return
+        due = heap[0][0]
+        if self._timer is not None and self._timer_at == due:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = due
+        pending = heap[0][2].next_fire_time
+        assert pending is not None
+        self._timer = self.clock.call_at(pending, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        if self.stopping:
+            return
+        now = self.clock.now()
+        now_ts = now.timestamp()
+        heap = self._heap
+        self._dispatching = True
+        try:
+            while heap and heap[0][0] <= now_ts:
+                _, token, entry = heapq.heappop(heap)
+                if token == entry.heap_token:
+                    entry.heap_token = -1
+                    self._fire(entry, now)
+        finally:
+            self._dispatching = False
+        self._arm()
+
+    # ----- firing --------------------------------------------------------------------
+    def _fire(self, entry: TaskEntry, now: datetime) -> None:
+        timeline = entry.timeline
+        assert timeline is not None
+        task = entry.task
+        if (
+            entry.runs
+            and len(entry.runs) >= task.max_concurrent_runs
+            and timeline.pending == entry.last_instant
+        ):
+            # A second firing at the very instant of the running one (OrTrigger of two
+            # Once): it runs when the current run ends, instead of being skipped.
+            entry.deferred = True
+            return
+        instant, coalesced = timeline.consume_through(now)
+        entry.last_instant = instant
+        if coalesced:
+            self._skip(entry, instant, SkipReason.MISSED, coalesced)
+        late = (now - instant).total_seconds()
+        if task.misfire_grace_time is not None and late > task.misfire_grace_time:
+            self._skip(entry, instant, SkipReason.MISSED, 1)
+        elif entry.paused:
+            self._skip(entry, instant, SkipReason.PAUSED, 1)
+        elif len(entry.runs) >= task.max_concurrent_runs:
+            self._skip(entry, instant, SkipReason.OVERLAP, 1)
+        else:
+            self._start_run(entry, instant, RunKind.SCHEDULE)
+        self._plan(entry)
+
+    def _skip(self, entry: TaskEntry, instant: datetime, reason: SkipReason, count: int) -> None:
+        if reason is SkipReason.OVERLAP:
+            logger.warning(
+                "Task %s: firing at %s skipped, the previous run is still going "
+                "(max_concurrent_runs=%d)",
+                entry.task.name,
+                instant.isoformat(),
+                entry.task.max_concurrent_runs,
+            )
+        elif reason is SkipReason.MISSED:
+            logger.warning(
+                "Task %s: %d firing(s) up to %s missed (the scheduler woke up late)",
+                entry.task.name,
+                count,
+                instant.isoformat(),
+            )
+        if self.bus.active:
+            self.bus.publish(
+                RunSkipped(
+                    at=self.clock.now(),
+                    task_id=entry.task.id,
+                    task_name=entry.task.name,
+                    scheduled_for=instant,
+                    reason=reason,
+                    count=count,
+                )
+            )
+
+    def _start_run(self, entry: TaskEntry, instant: datetime, kind: RunKind) -> Run:
+        run = Run(run_id=uuid.uuid4(), kind=kind, scheduled_for=instant)
+        entry.runs[run.run_id] = run
+        self._running += 1
+        self.runs_done.clear()
+        run.task = asyncio.get_running_loop().create_task(
+            execute_run(self, entry, run), name=f"aioclock:{entry.task.name}"
+        )
+        return run
+
+    def run_ended(self, entry: TaskEntry, run: Run, summary: RunSummary) -> None:
+        """Called by the runner when a run is over: update counters, re-plan if needed."""
+        entry.runs.pop(run.run_id, None)
+        self._running -= 1
+        entry.run_count += 1
+        if summary.outcome.value in ("failed", "timed_out"):
+            entry.failure_count += 1
+        entry.last_run = summary
+        for callback in self._on_run_ended:
+            callback(entry, summary)
+        if self._running == 0:
+            self.runs_done.set()
+        if self.stopping or entry.legacy or entry.timeline is None:
+            self._check_idle()
+            return
+        if entry.deferred and not entry.runs:
+            entry.deferred = False
+            self._fire(entry, self.clock.now())
+        elif not entry.runs and entry.timeline.pending is None:
+            if entry.timeline.can_restart:
+                entry.timeline.restart(self.clock.now())
+            self._plan(entry)
+        self._check_idle()
+
+    def _finish(self, entry: TaskEntry) -> None:
+        if not entry.finished:
+            entry.finished = True
+            self._live -= 1
+            self._check_idle()
+
+    def _check_idle(self) -> None:
+        if self._started and self._live <= 0 and self._running == 0:
+            self.idle.set()
+
+    async def _legacy_loop(self, entry: TaskEntry) -> None:
+        """Drive an aioclock-style custom trigger that sleeps in `trigger_next()`."""
+        trigger = entry.task.trigger
+        try:
+            while trigger.should_trigger() and not self.stopping:
+                await trigger.trigger_next()
+                if self.stopping:
+                    break
+                now = self.clock.now()
+                if entry.paused:
+                    self._skip(entry, now, SkipReason.PAUSED, 1)
+                elif len(entry.runs) >= entry.task.max_concurrent_runs:
+                    self._skip(entry, now, SkipReason.OVERLAP, 1)
+                else:
+                    run = self._start_run(entry, now, RunKind.SCHEDULE)
+                    assert run.task is not None
+                    await asyncio.wait([run.task])
+        except Exception:
+            logger.exception("Custom trigger of task %s raised; the task stops", entry.task.name)
+        finally:
+            self._finish(entry)
+
+    # ----- control -------------------------------------------------------------------
+    def find(self, task: uuid.UUID | str) -> TaskEntry:
+        """The entry for a task id, id string or name; TaskIdNotFound otherwise."""
+        if isinstance(task, uuid.UUID):
+            entry = self.entries.get(task)
+        else:
+            entry = self._by_name.get(task)
+            if entry is None:
+                try:
+                    entry = self.entries.get(uuid.UUID(task))
+                except ValueError:
+                    entry = None
+        if entry is None:
+            raise TaskIdNotFound(
+                f"No task {task!r} in this app; known tasks: "
+                + ", ".join(sorted(self._by_name)[:10])
+            )
+        return entry
+
+    def pause(self, entry: TaskEntry) -> bool:
+        if entry.paused:
+            return False
+        entry.paused = True
+        if self.bus.active:
+            self.bus.publish(
+                TaskPaused(at=self.clock.now(), task_id=entry.task.id, task_name=entry.task.name)
+            )
+        return True
+
+    def resume(self, entry: TaskEntry) -> bool:
+        if not entry.paused:
+            return False
+        entry.paused = False
+        if self.bus.active:
+            self.bus.publish(
+                TaskResumed(at=self.clock.now(), task_id=entry.task.id, task_name=entry.task.name)
+            )
+        return True
+
+    def run_now(self, entry: TaskEntry) -> Run | None:
+        """Start a manual run, under the same overlap rule as a scheduled one."""
+        now = self.clock.now()
+        if len(entry.runs) >= entry.task.max_concurrent_runs:
+            self._skip(entry, now, SkipReason.OVERLAP, 1)
+            return None
+        return self._start_run(entry, now, RunKind.MANUAL)
+
+    def run_once(self, entry: TaskEntry) -> Run:
+        """Run a start-up or shut-down task now; it is finished afterwards."""
+        entry.finished = True
+        return self._start_run(entry, self.clock.now(), RunKind.SCHEDULE)
+
+    def cancel_runs(self, entry: TaskEntry) -> int:
+        count = 0
+        for run in list(entry.runs.values()):
+            if run.task is not None and not run.task.done():
+                run.cancelled_by_user = True
+                run.task.cancel("cancelled by request")
+                count += 1
+        return count
+
+    def snapshot(self, entry: TaskEntry) -> TaskSnapshot:
+        return entry.snapshot()
+
+    def upcoming(self, entry: TaskEntry, count: int) -> list[datetime]:
+        if entry.timeline is None or entry.finished:
+            return []
+        return entry.timeline.upcoming(count)
+
+
+def grace_deadline(clock: Clock, grace: float) -> datetime:
+    """The instant a shutdown grace period ends."""
+    return clock.now() + timedelta(seconds=max(0.0, grace))

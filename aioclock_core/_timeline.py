@@ -1,0 +1,146 @@
+"""Timeline: the firing instants of one task's trigger, counted against max_loop_count."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aioclock_core.triggers import BaseTrigger, OrTrigger
+
+_FAST_FORWARD_AFTER = 10_000
+"""Missed firings counted one by one before jumping straight past `now`."""
+
+
+class _Line:
+    """One trigger's instants (an OrTrigger has one line per inner trigger)."""
+
+    __slots__ = ("anchor", "count", "limit", "pending", "trigger")
+
+    def __init__(self, trigger: BaseTrigger[Any], anchor: datetime) -> None:
+        self.trigger = trigger
+        self.anchor = anchor
+        self.limit: int | None = getattr(trigger, "max_loop_count", None)
+        self.count = 0
+        self.pending: datetime | None = trigger.next_fire_time(None, anchor)
+
+    def consume(self) -> None:
+        self.count += 1
+        if self.limit is not None and self.count >= self.limit:
+            self.pending = None
+        elif self.pending is not None:
+            self.pending = self.trigger.next_fire_time(self.pending, self.anchor)
+
+    def jump_past(self, now: datetime) -> None:
+        if self.pending is not None and self.pending <= now:
+            self.pending = self.trigger.next_fire_time(now, self.anchor)
+
+    @property
+    def can_restart(self) -> bool:
+        return self.trigger.restarts_after_run and (self.limit is None or self.count < self.limit)
+
+    def restart(self, anchor: datetime) -> None:
+        if self.pending is None and self.can_restart:
+            self.anchor = anchor
+            self.pending = self.trigger.next_fire_time(None, anchor)
+
+
+class Timeline:
+    """The pending firing of a task and how to move past it.
+
+    `pending` is the next firing instant (None: none planned). `consume()` moves past it;
+    `restart(now)` re-anchors triggers that fire again when a run ends (Forever).
+    """
+
+    __slots__ = ("_count", "_limit", "_lines", "pending")
+
+    def __init__(self, trigger: BaseTrigger[Any], anchor: datetime) -> None:
+        if isinstance(trigger, OrTrigger):
+            self._lines = [_Line(inner, anchor) for inner in trigger.triggers]
+            self._limit: int | None = trigger.max_loop_count
+        else:
+            self._lines = [_Line(trigger, anchor)]
+            self._limit = None
+        self._count = 0
+        self.pending: datetime | None = None
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if self._limit is not None and self._count >= self._limit:
+            self.pending = None
+            return
+        pending = None
+        for line in self._lines:
+            if line.pending is not None and (pending is None or line.pending < pending):
+                pending = line.pending
+        self.pending = pending
+
+    def consume(self) -> None:
+        """Move past the pending firing (one inner trigger's, for an OrTrigger)."""
+        for line in self._lines:
+            if line.pending is not None and line.pending == self.pending:
+                line.consume()
+                break
+        self._count += 1
+        self._refresh()
+
+    def consume_through(self, now: datetime) -> tuple[datetime, int]:
+        """Consume the pending firing and every later one up to `now`.
+
+        Returns the latest consumed instant and how many earlier ones it stands for
+        (coalesced). Firings at the same instant as the latest are left pending.
+        """
+        latest = self.pending
+        assert latest is not None
+        self.consume()
+        coalesced = 0
+        while self.pending is not None and latest < self.pending <= now:
+            if coalesced >= _FAST_FORWARD_AFTER:
+                for line in self._lines:
+                    line.jump_past(now)
+                self._refresh()
+                break
+            latest = self.pending
+            self.consume()
+            coalesced += 1
+        return latest, coalesced
+
+    @property
+    def can_restart(self) -> bool:
+        """Whether a trigger of this timeline fires again once the current run ends."""
+        if self._limit is not None and self._count >= self._limit:
+            return False
+        return any(line.can_restart for line in self._lines)
+
+    def restart(self, now: datetime) -> None:
+        """Re-anchor the triggers that fire again after a run ends, at `now`."""
+        for line in self._lines:
+            line.restart(now)
+        self._refresh()
+
+    def upcoming(self, count: int) -> list[datetime]:
+        """The next `count` firing instants from here, without consuming them."""
+        lines = [
+            (line.trigger, line.anchor, line.pending, line.count, line.limit)
+            for line in self._lines
+        ]
+        result: list[datetime] = []
+        total = self._count
+        while len(result) < count and (self._limit is None or total < self._limit):
+            best = None
+            for index, (_, _, pending, _, _) in enumerate(lines):
+                if pending is not None and (best is None or pending < lines[best][2]):  # type: ignore[operator]
+                    best = index
+            if best is None:
+                break
+            trigger, anchor, pending, used, limit = lines[best]
+            assert pending is not None
+            result.append(pending)
+            used += 1
+            following = (
+                None
+                if limit is not None and used >= limit
+                else trigger.next_fire_time(pending, anchor)
+            )
+            lines[best] = (trigger, anchor, following, used, limit)
+            total += 1
+        return result

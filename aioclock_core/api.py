@@ -1,0 +1,146 @@
+"""External API of an app (aioclock 0.3 names): task metadata and running a task now."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar, Union
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from aioclock_core._di import bind_dependencies, new_provider
+from aioclock_core.app import AioClock
+from aioclock_core.exceptions import TaskIdNotFound, TaskTimeoutError
+from aioclock_core.group import is_async_function
+from aioclock_core.state import RunSummary, TaskState
+from aioclock_core.task import Task
+from aioclock_core.triggers import TriggerT
+
+__all__ = [
+    "TaskMetadata",
+    "run_specific_task",
+    "run_with_injected_deps",
+    "get_metadata_of_all_tasks",
+]
+
+T = TypeVar("T")
+
+
+class TaskMetadata(BaseModel):
+    """What is known about one task (aioclock's three fields, then ours).
+
+    Attributes:
+        id: Stable task id (UUID5 of the task's name).
+        trigger: The trigger.
+        task_name: The function's name.
+        name: The unique task name (`module.qualname` unless given).
+        group: The group's name, if any.
+        state: idle, running, paused or finished (idle when the app is not serving).
+        next_fire_time: The next firing (UTC), if planned.
+        last_run: The last finished run, if any.
+        run_count: Finished runs since start.
+        failure_count: Runs that failed or timed out.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    id: UUID
+    trigger: Union[TriggerT, Any]
+    task_name: str
+    name: str = ""
+    group: str | None = None
+    state: TaskState = TaskState.IDLE
+    next_fire_time: datetime | None = None
+    last_run: RunSummary | None = None
+    run_count: int = 0
+    failure_count: int = 0
+
+
+def _find_task(task_id: UUID | str, app: AioClock) -> Task:
+    for task in app.tasks:
+        if task.id == task_id or str(task.id) == str(task_id) or task.name == task_id:
+            return task
+    raise TaskIdNotFound(f"No task with id or name {task_id!r} in this app")
+
+
+async def run_specific_task(task_id: UUID | str, app: AioClock) -> Any:
+    """Run one task now, with its dependencies injected, and return its result.
+
+    While the app is serving on this loop, the run goes through the scheduler like any
+    manual run (timeout, overlap rule, events); otherwise the function is called
+    directly. Raises TaskIdNotFound for an unknown id, TaskTimeoutError on timeout, and
+    whatever the task raised.
+    """
+    task = _find_task(task_id, app)
+    if app.is_running and app._loop is asyncio.get_running_loop():
+        scheduler = app._require_scheduler()
+        run = scheduler.run_now(scheduler.find(task.id))
+        if run is None:
+            raise RuntimeError(
+                f"Task {task.name!r} is already running max_concurrent_runs="
+                f"{task.max_concurrent_runs} run(s); try again when it has finished"
+            )
+        assert run.task is not None
+        await asyncio.wait([run.task])
+        if run.timed_out:
+            raise TaskTimeoutError(f"Task {task.name!r} timed out after {task.timeout:g} s")
+        if run.error is not None:
+            raise run.error
+        return run.result
+    call = _injected(task, app)
+    if task.timeout is None:
+        return await call()
+    try:
+        return await asyncio.wait_for(call(), task.timeout)
+    except asyncio.TimeoutError as exc:
+        raise TaskTimeoutError(f"Task {task.name!r} timed out after {task.timeout:g} s") from exc
+
+
+def _injected(task: Task, app: AioClock) -> Callable[[], Awaitable[Any]]:
+    call = bind_dependencies(task.func, app.dependencies)
+    if is_async_function(task.func):
+        return call
+
+    async def in_thread() -> Any:
+        return await asyncio.to_thread(call)
+
+    return in_thread
+
+
+async def run_with_injected_deps(func: Callable[..., Any]) -> Any:
+    """Call a function decorated with `@app.task` with its dependencies injected.
+
+    Sync functions run in a worker thread. Raises TypeError for an undecorated function
+    that needs dependencies the caller cannot know about.
+    """
+    task: Task | None = getattr(func, "__aioclock_task__", None)
+    provider = task.provider if task is not None and task.provider is not None else None
+    call = bind_dependencies(func, provider if provider is not None else new_provider())
+    if is_async_function(func):
+        return await call()
+    return await asyncio.to_thread(call)
+
+
+async def get_metadata_of_all_tasks(app: AioClock) -> list[TaskMetadata]:
+    """Metadata of every task, with live state when the app is serving."""
+    snapshots = {s.task_id: s for s in app.snapshots()} if app.is_running else {}
+    result = []
+    for task in app.tasks:
+        snapshot = snapshots.get(task.id)
+        result.append(
+            TaskMetadata(
+                id=task.id,
+                trigger=task.trigger,
+                task_name=task.task_name,
+                name=task.name,
+                group=task.group,
+                state=snapshot.state if snapshot else TaskState.IDLE,
+                next_fire_time=snapshot.next_fire_time if snapshot else None,
+                last_run=snapshot.last_run if snapshot else None,
+                run_count=snapshot.run_count if snapshot else 0,
+                failure_count=snapshot.failure_count if snapshot else 0,
+            )
+        )
+    return result

@@ -1,0 +1,353 @@
+"""AioClock: the application object; wires tasks, lifespan, scheduler, events and control."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
+
+import anyio
+
+from aioclock_core._bus import EventBus, Subscription
+from aioclock_core._clock import SYSTEM_CLOCK, Clock
+from aioclock_core._control import ControlMixin
+from aioclock_core._di import Provider, bind_dependencies, new_provider, uses_dependencies
+from aioclock_core._entry import Run, TaskEntry
+from aioclock_core._scheduler import Scheduler, grace_deadline
+from aioclock_core._watchdog import Culprit, LoopWatchdog, format_block_warning
+from aioclock_core.events import (
+    Event,
+    LoopBlocked,
+    SchedulerStarted,
+    SchedulerStopped,
+    SchedulerStopping,
+)
+from aioclock_core.exceptions import DuplicateTaskError
+from aioclock_core.group import Group, is_async_function
+from aioclock_core.logs import install_run_context
+from aioclock_core.task import Task, check_seconds
+from aioclock_core.triggers import BaseTrigger, Triggers
+
+__all__ = ["AioClock"]
+
+logger = logging.getLogger("aioclock")
+F = TypeVar("F", bound=Callable[..., Any])
+Lifespan = Callable[["AioClock"], Any]
+
+
+class AioClock(ControlMixin):
+    """An app of periodic tasks.
+
+    Args:
+        lifespan: `f(app)` returning an async or sync context manager: code before
+            `yield` runs before any task, code after it once every run has ended.
+        limiter: Bounds the worker threads of sync tasks (groups may set their own).
+        name: Shown by the console and in logs (default "aioclock").
+        clock: Where time comes from (default: the system clock; tests pass a FakeClock).
+        loop_block_threshold: Seconds the event loop may stall before a LoopBlocked event
+            and a warning name the run that blocked it; None switches the watch off.
+        shutdown_grace: Seconds running runs get to finish when serve() is cancelled.
+    """
+
+    def __init__(
+        self,
+        *,
+        lifespan: Lifespan | None = None,
+        limiter: anyio.CapacityLimiter | None = None,
+        name: str | None = None,
+        clock: Clock | None = None,
+        loop_block_threshold: float | None = 0.1,
+        shutdown_grace: float = 10.0,
+    ) -> None:
+        check_seconds(loop_block_threshold, "loop_block_threshold", "AioClock")
+        if (
+            isinstance(shutdown_grace, bool)
+            or not isinstance(shutdown_grace, (int, float))
+            or (shutdown_grace < 0)
+        ):
+            raise ValueError(
+                f"AioClock: shutdown_grace must be seconds >= 0, got {shutdown_grace!r}"
+            )
+        self.lifespan = lifespan
+        self.name = name or "aioclock"
+        self.clock: Clock = clock or SYSTEM_CLOCK
+        self.loop_block_threshold = loop_block_threshold
+        self._shutdown_grace = float(shutdown_grace)
+        self._limiter = limiter
+        self._app_group = Group(limiter=limiter)
+        self._app_group._on_add.append(self._check_unique)
+        self._groups: list[Group] = []
+        self._provider = new_provider()
+        self._bus = EventBus()
+        self._scheduler: Scheduler | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._shutdown_request: asyncio.Future[float] | None = None
+        self._started = asyncio.Event()
+        self._stopped = asyncio.Event()
+
+    # ----- registration ----------------------------------------------------------
+    def task(
+        self,
+        *,
+        trigger: BaseTrigger[Any],
+        timeout: float | None = None,
+        name: str | None = None,
+        max_concurrent_runs: int = 1,
+        misfire_grace_time: float | None = None,
+    ) -> Callable[[F], F]:
+        """Register the decorated function; see `Group.task` for the arguments."""
+        return self._app_group.task(
+            trigger=trigger,
+            timeout=timeout,
+            name=name,
+            max_concurrent_runs=max_concurrent_runs,
+            misfire_grace_time=misfire_grace_time,
+        )
+
+    def include_group(self, group: Group) -> None:
+        """Add a group's tasks (and any it registers later) to the app."""
+        if not isinstance(group, Group):
+            raise TypeError(f"include_group() takes a Group, got {type(group).__name__}")
+        if group in self._groups:
+            return
+        for task in group.tasks:
+            self._check_unique(task)
+        group._on_add.append(self._check_unique)
+        self._groups.append(group)
+
+    def _check_unique(self, task: Task) -> None:
+        for existing in self.tasks:
+            if existing.id == task.id:
+                raise DuplicateTaskError(
+                    f"Two tasks are named {task.name!r} ({existing.func!r} and {task.func!r}); "
+                    "task names must be unique because ids derive from them. Give one a "
+                    "distinct name: @app.task(trigger=..., name='...')"
+                )
+        task.provider = self._provider
+
+    @property
+    def tasks(self) -> list[Task]:
+        """Every registered task: the app's own, then each group's."""
+        return [*self._app_group.tasks, *(t for g in self._groups for t in g.tasks)]
+
+    @property
+    def _tasks(self) -> list[Task]:
+        """aioclock 0.3 name for `tasks`."""
+        return self.tasks
+
+    @property
+    def dependencies(self) -> Provider:
+        """The dependency provider used to inject this app's tasks."""
+        return self._provider
+
+    def override_dependencies(
+        self, original: Callable[..., Any], override: Callable[..., Any]
+    ) -> None:
+        """Use `override` wherever `original` is declared with Depends (tests, environments)."""
+        self._provider.override(original, override)
+
+    # ----- events ------------------------------------------------------------------
+    def subscribe(
+        self, callback: Callable[[Sequence[Event]], None], *, on_loop: bool = False
+    ) -> Subscription:
+        """Receive batches of events; see `aioclock_core.events`."""
+        return self._bus.subscribe(callback, on_loop=on_loop)
+
+    def events(self, max_pending: int = 10_000) -> AsyncIterator[Event]:
+        """Iterate events as they happen (on the scheduler's loop)."""
+        return self._bus.iterate(max_pending)
+
+    def flush_events(self, timeout: float = 5.0) -> bool:
+        """Wait until thread subscribers have received every event published so far."""
+        return self._bus.flush(timeout)
+
+    # ----- serving -----------------------------------------------------------------
+    @property
+    def is_running(self) -> bool:
+        """Whether serve() is between start-up and stop."""
+        return self._scheduler is not None and not self._stopped.is_set()
+
+    async def wait_started(self) -> None:
+        """Wait until serve() has entered the lifespan and planned every task."""
+        await self._started.wait()
+
+    def _bind(self, task: Task) -> TaskEntry:
+        call = bind_dependencies(task.func, self._provider)
+        return TaskEntry(
+            task=task,
+            call=call,
+            is_async=is_async_function(task.func),
+            limiter=task.limiter or self._limiter,
+        )
+
+    async def serve(self) -> None:
+        """Run the app until every trigger is exhausted or shutdown is asked for.
+
+        Enters the lifespan, runs start-up tasks, dispatches every task, and on the way
+        out gives running runs a grace period, cancels the rest, runs shut-down tasks and
+        always exits the lifespan. Cancelling serve() shuts down the same way (with
+        `shutdown_grace`), then re-raises the cancellation.
+        """
+        if self._scheduler is not None and not self._stopped.is_set():
+            raise RuntimeError("This app is already serving; one serve() at a time")
+        install_run_context()
+        self._loop = asyncio.get_running_loop()
+        if self._stopped.is_set():  # served before: start afresh
+            self._started = asyncio.Event()
+            self._stopped = asyncio.Event()
+        self._shutdown_request = self._loop.create_future()
+        entries = [self._bind(task) for task in self.tasks]
+        special = {Triggers.ON_START_UP, Triggers.ON_SHUT_DOWN}
+        startup = [e for e in entries if e.task.trigger.type_ == Triggers.ON_START_UP]
+        shutdown = [e for e in entries if e.task.trigger.type_ == Triggers.ON_SHUT_DOWN]
+        scheduler = Scheduler(entries, self.clock, self._bus)
+        self._scheduler = scheduler
+        watchdog = self._make_watchdog(scheduler)
+        cancelled = False
+        grace = self._shutdown_grace
+        try:
+            async with self._enter_lifespan():
+                try:
+                    await self._run_all_once(scheduler, startup)
+                    scheduler.start(
+                        skip={e.task.id for e in entries if e.task.trigger.type_ in special}
+                    )
+                    if watchdog is not None:
+                        watchdog.start()
+                    self._publish(SchedulerStarted(at=self.clock.now(), task_count=len(entries)))
+                    self._started.set()
+                    grace = await self._wait_for_end(scheduler)
+                except asyncio.CancelledError:
+                    cancelled = True
+                finally:
+                    await self._stop_runs(scheduler, grace)
+                    if watchdog is not None:
+                        watchdog.stop()
+                    await self._run_all_once(scheduler, shutdown)
+        finally:
+            self._publish(SchedulerStopped(at=self.clock.now()))
+            self._stopped.set()
+            self._started.set()
+        if cancelled:
+            raise asyncio.CancelledError
+
+    async def _wait_for_end(self, scheduler: Scheduler) -> float:
+        request = self._shutdown_request
+        assert request is not None
+        idle: asyncio.Future[Any] = asyncio.ensure_future(scheduler.idle.wait())
+        try:
+            await asyncio.wait([idle, request], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            idle.cancel()
+        return request.result() if request.done() else 0.0
+
+    @contextlib.asynccontextmanager
+    async def _enter_lifespan(self) -> AsyncIterator[None]:
+        if self.lifespan is None:
+            yield
+            return
+        factory = self.lifespan
+        if uses_dependencies(factory):
+            factory = bind_dependencies(factory, self._provider, cast_result=False)
+        context = factory(self)
+        if hasattr(context, "__aenter__"):
+            async with context:
+                yield
+        elif hasattr(context, "__enter__"):
+            with context:
+                yield
+        else:
+            raise TypeError(
+                f"lifespan must return a context manager (decorate it with "
+                f"@asynccontextmanager or @contextmanager), got {type(context).__name__}"
+            )
+
+    async def _run_all_once(self, scheduler: Scheduler, entries: list[TaskEntry]) -> None:
+        if not entries:
+            return
+        runs = [scheduler.run_once(entry) for entry in entries]
+        await asyncio.wait([run.task for run in runs if run.task is not None])
+
+    async def _stop_runs(self, scheduler: Scheduler, grace: float) -> None:
+        scheduler.stop_triggers()
+        self._publish(SchedulerStopping(at=self.clock.now(), grace=grace))
+        pending = [run.task for run in scheduler.active_runs if run.task is not None]
+        if not pending:
+            return
+        loop = asyncio.get_running_loop()
+        deadline_passed: asyncio.Future[None] = loop.create_future()
+
+        def end_grace() -> None:
+            if not deadline_passed.done():
+                deadline_passed.set_result(None)
+
+        timer = self.clock.call_at(grace_deadline(self.clock, grace), end_grace)
+        everything: asyncio.Future[Any] = asyncio.ensure_future(asyncio.wait(pending))
+        try:
+            await asyncio.wait([everything, deadline_passed], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            everything.cancel()
+        left = [task for task in pending if not task.done()]
+        if left:
+            logger.warning(
+                "Shutdown: cancelling %d run(s) still going after the %.3g s grace period",
+                len(left),
+                grace,
+            )
+            for task in left:
+                task.cancel("shutdown")
+            await asyncio.wait(left, timeout=5.0)
+
+    async def shutdown(self, grace: float | None = None) -> None:
+        """Stop gracefully: no new firings, running runs get `grace` seconds, then
+        cancellation, shut-down tasks, lifespan exit. Returns once serve() has stopped
+        (at once if called from inside a run, which would otherwise wait for itself)."""
+        self.request_shutdown(grace)
+        from aioclock_core.logs import current_run
+
+        if current_run() is None:
+            await self._stopped.wait()
+
+    def request_shutdown(self, grace: float | None = None) -> None:
+        """Ask serve() to stop (see `shutdown`) without waiting; call on the loop."""
+        check_seconds(grace or None, "grace", "shutdown()")
+        request = self._shutdown_request
+        if request is not None and not request.done():
+            request.set_result(self._shutdown_grace if grace is None else float(grace))
+
+    def _publish(self, event: Event) -> None:
+        if self._bus.active:
+            self._bus.publish(event)
+
+    def _make_watchdog(self, scheduler: Scheduler) -> LoopWatchdog | None:
+        if self.loop_block_threshold is None:
+            return None
+
+        def runs_by_task(current: asyncio.Task[object] | None) -> Culprit | None:
+            if current is None:
+                return None
+            for entry in list(scheduler.entries.values()):
+                for run in list(entry.runs.values()):
+                    if run.task is current:
+                        return entry, run
+            return None
+
+        def report(blocked_for: float, culprit: Culprit | None) -> None:
+            entry: TaskEntry | None = culprit[0] if culprit else None
+            run: Run | None = culprit[1] if culprit else None
+            name = entry.task.name if entry else None
+            logger.warning(format_block_warning(blocked_for, name, run.run_id if run else None))
+            self._publish(
+                LoopBlocked(
+                    at=self.clock.now(),
+                    blocked_for=blocked_for,
+                    task_id=entry.task.id if entry else None,
+                    task_name=name,
+                    run_id=run.run_id if run else None,
+                )
+            )
+
+        return LoopWatchdog(self.loop_block_threshold, runs_by_task, report)

@@ -1,0 +1,164 @@
+"""Events the scheduler publishes: frozen, past-tense records, one per thing that happened.
+
+Subscribe with `AioClock.subscribe(callback)` (called on the bus's delivery thread,
+in order, never on the scheduler's loop) or iterate `AioClock.events()` (an async
+iterator on the scheduler's loop). A slow or raising subscriber never delays a firing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from uuid import UUID
+
+__all__ = [
+    "Event",
+    "RunKind",
+    "RunOutcome",
+    "SkipReason",
+    "SchedulerStarted",
+    "SchedulerStopping",
+    "SchedulerStopped",
+    "TaskScheduled",
+    "RunStarted",
+    "RunFinished",
+    "RunSkipped",
+    "TaskPaused",
+    "TaskResumed",
+    "LoopBlocked",
+]
+
+
+class RunKind(str, Enum):
+    """Why a run started."""
+
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+
+
+class RunOutcome(str, Enum):
+    """How a run ended."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+    """The process died while the run was going (found on the next start)."""
+
+
+class SkipReason(str, Enum):
+    """Why a firing did not start a run."""
+
+    OVERLAP = "overlap"
+    """The task already had `max_concurrent_runs` runs going."""
+    PAUSED = "paused"
+    MISSED = "missed"
+    """The scheduler woke later than the task's misfire grace time, or the firing
+    was coalesced into a later one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every event: `at` is when it happened (scheduler clock, UTC)."""
+
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerStarted(Event):
+    """The scheduler entered the lifespan and is dispatching tasks."""
+
+    task_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerStopping(Event):
+    """Shutdown began: no new firings; running runs get `grace` seconds."""
+
+    grace: float
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerStopped(Event):
+    """Every run ended and the lifespan exited."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskScheduled(Event):
+    """The task's next firing is `next_fire_time` (None: its trigger is exhausted)."""
+
+    task_id: UUID
+    task_name: str
+    next_fire_time: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted(Event):
+    """A run of the task began at `started_at` for the firing `scheduled_for`."""
+
+    task_id: UUID
+    task_name: str
+    run_id: UUID
+    scheduled_for: datetime
+    started_at: datetime
+    kind: RunKind
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished(Event):
+    """A run ended with `outcome`; error fields are set when it did not succeed."""
+
+    task_id: UUID
+    task_name: str
+    run_id: UUID
+    scheduled_for: datetime
+    started_at: datetime
+    finished_at: datetime
+    kind: RunKind
+    outcome: RunOutcome
+    duration: float
+    error_type: str | None = None
+    error_message: str | None = None
+    traceback: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunSkipped(Event):
+    """`count` firings, the latest at `scheduled_for`, did not run, for `reason`."""
+
+    task_id: UUID
+    task_name: str
+    scheduled_for: datetime
+    reason: SkipReason
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPaused(Event):
+    """The task was paused: its firings are skipped until it is resumed."""
+
+    task_id: UUID
+    task_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskResumed(Event):
+    """The task was resumed."""
+
+    task_id: UUID
+    task_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoopBlocked(Event):
+    """The event loop did not run for `blocked_for` seconds; the run executing then is named.
+
+    `task_id` is None when no run was executing (the block came from outside a task).
+    """
+
+    blocked_for: float
+    task_id: UUID | None
+    task_name: str | None
+    run_id: UUID | None

@@ -1,0 +1,1 @@
+"""Extensions that expose an app to other layers (FastAPI)."""

@@ -1,0 +1,525 @@
+"""Triggers: pure answers to "when does this task fire next", compatible with aioclock 0.3.
+
+A trigger never waits. The scheduler asks ``next_fire_time(after, anchor)`` and does the
+waiting itself. The legacy aioclock protocol (``should_trigger``, ``trigger_next``,
+``get_waiting_time_till_next_trigger``) still works for user-written triggers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from abc import ABC, abstractmethod
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from typing_extensions import deprecated
+
+from aioclock_core import _cron
+from aioclock_core._clock import SYSTEM_CLOCK
+
+__all__ = [
+    "Triggers", "TriggerTypeT", "BaseTrigger", "LoopController", "Forever", "Once", "OnStartUp",
+    "OnShutDown", "Every", "At", "Cron", "OrTrigger", "TriggerT", "WEEKDAY_MAPPER", "WEEK_TO_SECOND"
+]  # fmt: skip
+
+UTC = timezone.utc
+WEEK_TO_SECOND = 604800
+TriggerTypeT = TypeVar("TriggerTypeT")
+WeekdayT = Literal[
+    "every monday", "every tuesday", "every wednesday", "every thursday", "every friday",
+    "every saturday", "every sunday", "every day"
+]  # fmt: skip
+WEEKDAY_MAPPER: dict[WeekdayT, int] = {
+    "every monday": 0, "every tuesday": 1, "every wednesday": 2, "every thursday": 3,
+    "every friday": 4, "every saturday": 5, "every sunday": 6
+}  # fmt: skip
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class Triggers(str, Enum):
+    """The ``type_`` of each built-in trigger (values equal names, as in aioclock)."""
+
+    CRON = "CRON"
+    EVERY = "EVERY"
+    ONCE = "ONCE"
+    FOREVER = "FOREVER"
+    ON_START_UP = "ON_START_UP"
+    ON_SHUT_DOWN = "ON_SHUT_DOWN"
+    AT = "AT"
+    OR = "OR"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+def _reject_bool(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"{info.field_name} must be a number, got {value!r}")
+    return value
+
+
+def _as_utc(instant: datetime) -> datetime:
+    if instant.tzinfo is UTC:
+        return instant
+    if instant.tzinfo is None:
+        return instant.replace(tzinfo=UTC)
+    return instant.astimezone(UTC)
+
+
+class BaseTrigger(BaseModel, ABC, Generic[TriggerTypeT]):
+    """Base class of all triggers; subclass it (or LoopController) for a custom trigger.
+
+    Attributes:
+        type_: Name identifying the trigger kind; the discriminator in JSON.
+        expected_trigger_time: When the trigger is next expected to fire (set by the runner).
+        restarts_after_run: True when the next firing is counted from the end of a run.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type_: TriggerTypeT
+    expected_trigger_time: Union[datetime, None] = None
+    restarts_after_run: ClassVar[bool] = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = cls.model_fields
+            for name in data:
+                if isinstance(name, str) and name not in known:
+                    close = difflib.get_close_matches(name, list(known), n=1)
+                    hint = f"did you mean {close[0]!r}? " if close else ""
+                    raise ValueError(
+                        f"{cls.__name__} has no field {name!r}: {hint}"
+                        f"valid fields are {', '.join(sorted(known))}"
+                    )
+        return data
+
+    def next_fire_time(self, after: datetime | None, anchor: datetime) -> datetime | None:
+        """The next firing; pure, never waits.
+
+        Args:
+            after: None for the first firing of the timeline, else the previous firing (or
+                any instant): the result is then the earliest firing strictly later.
+            anchor: The aware instant at which the task's schedule started.
+
+        Returns:
+            An aware UTC datetime, or None when the trigger has no firings left (not
+            counting ``max_loop_count``, which the scheduler counts).
+
+        Raises:
+            NotImplementedError: For triggers that only speak the legacy protocol.
+        """
+        raise NotImplementedError(f"{type(self).__name__} only implements the legacy protocol")
+
+    def describe(self) -> str:
+        """A short human description, e.g. ``every 10 s`` or ``cron 0 12 * * * UTC``."""
+        return str(self.type_)
+
+    def should_trigger(self) -> bool:
+        """Legacy: False once the trigger should not fire any more."""
+        return True
+
+    @abstractmethod
+    async def trigger_next(self) -> None:
+        """Legacy: wait until the next firing, then return."""
+
+    @abstractmethod
+    async def get_waiting_time_till_next_trigger(self) -> Union[float, None]:
+        """Legacy: seconds until the next firing, or None if it will not fire again."""
+
+
+class Forever(BaseTrigger[Literal[Triggers.FOREVER]]):
+    """Run again as soon as the previous run ends."""
+
+    type_: Literal[Triggers.FOREVER] = Triggers.FOREVER
+    restarts_after_run: ClassVar[bool] = True
+
+    def next_fire_time(self, after: datetime | None, anchor: datetime) -> datetime | None:
+        return _as_utc(anchor) if after is None else None
+
+    def describe(self) -> str:
+        return "forever"
+
+    async def trigger_next(self) -> None:
+        return None
+
+    async def get_waiting_time_till_next_trigger(self) -> Union[float, None]:
+        return 0
+
+
+class LoopController(BaseTrigger[TriggerTypeT], ABC, Generic[TriggerTypeT]):
+    """A trigger that stops after ``max_loop_count`` firings (None: never stops).
+
+    Attributes:
+        max_loop_count: How many times the trigger fires in total, or None for no limit.
+    """
+
+    type_: TriggerTypeT
+    _current_loop_count: int = 0
+    max_loop_count: Union[PositiveInt, None] = None
+
+    def _increment_loop_counter(self) -> None:
+        self._current_loop_count += 1
+
+    def _count_suffix(self) -> str:
+        return f" ×{self.max_loop_count}" if self.max_loop_count is not None else ""
+
+    def should_trigger(self) -> bool:
+        if self.max_loop_count is None:
+            return True
+        return self.max_loop_count > self._current_loop_count
+
+    async def get_waiting_time_till_next_trigger(self) -> Union[float, None]:
+        return 0
+
+
+class _SingleShot(LoopController[TriggerTypeT], Generic[TriggerTypeT]):
+    max_loop_count: Literal[1] = 1
+
+    def next_fire_time(self, after: datetime | None, anchor: datetime) -> datetime | None:
+        return _as_utc(anchor) if after is None else None
+
+    async def trigger_next(self) -> None:
+        self._increment_loop_counter()
+
+    async def get_waiting_time_till_next_trigger(self) -> Union[float, None]:
+        return 0 if self._current_loop_count == 0 else None
+
+
+class Once(_SingleShot[Literal[Triggers.ONCE]]):
+    """Run once, as soon as the app starts."""
+
+    type_: Literal[Triggers.ONCE] = Triggers.ONCE
+
+    def describe(self) -> str:
+        return "once"
+
+
+@deprecated("Use `lifespan` instead of OnStartUp; it will be removed in version 1.0.0")
+class OnStartUp(_SingleShot[Literal[Triggers.ON_START_UP]]):
+    """Deprecated: run once when the app starts (use the app's lifespan instead)."""
+
+    type_: Literal[Triggers.ON_START_UP] = Triggers.ON_START_UP
+
+    def describe(self) -> str:
+        return "on start-up"
+
+
+@deprecated("Use `lifespan` instead of OnShutDown; it will be removed in version 1.0.0")
+class OnShutDown(_SingleShot[Literal[Triggers.ON_SHUT_DOWN]]):
+    """Deprecated: run once when the app shuts down (use the app's lifespan instead)."""
+
+    type_: Literal[Triggers.ON_SHUT_DOWN] = Triggers.ON_SHUT_DOWN
+
+    def describe(self) -> str:
+        return "on shutdown"
+
+
+_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
+_UNIT_SECONDS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
+_NumberT = Union[int, float]
+
+
+class Every(LoopController[Literal[Triggers.EVERY]]):
+    """Fire at a fixed rate: anchor + k × period, whatever the runs take (no drift).
+
+    Attributes:
+        first_run_strategy: ``wait`` (default) fires first one period after the start,
+            ``immediate`` fires at the start.
+        seconds: Period units; they add up. Each is a finite number >= 0.
+        minutes: See ``seconds``.
+        hours: See ``seconds``.
+        days: See ``seconds``.
+        weeks: See ``seconds``.
+    """
+
+    type_: Literal[Triggers.EVERY] = Triggers.EVERY
+    first_run_strategy: Literal["immediate", "wait"] = "wait"
+    seconds: Union[_NumberT, None] = None
+    minutes: Union[_NumberT, None] = None
+    hours: Union[_NumberT, None] = None
+    days: Union[_NumberT, None] = None
+    weeks: Union[_NumberT, None] = None
+    max_loop_count: Union[PositiveInt, None] = None
+
+    _no_bool = field_validator(*_UNITS, mode="before")(_reject_bool)
+
+    @field_validator(*_UNITS)
+    @classmethod
+    def _check_unit(cls, value: _NumberT | None, info: ValidationInfo) -> _NumberT | None:
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{info.field_name} must be a finite number >= 0, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_period(self) -> Every:
+        if all(getattr(self, unit) is None for unit in _UNITS):
+            raise ValueError("At least one time unit must be provided.")
+        if self.to_seconds < 1e-6:
+            given = ", ".join(
+                f"{unit}={getattr(self, unit)!r}"
+                for unit in _UNITS
+                if getattr(self, unit) is not None
+            )
+            raise ValueError(
+                f"Every({given}) has a period of {self.to_seconds!r} s, which would fire "
+                "continuously: give a period of at least 1 µs, e.g. Every(seconds=1)"
+            )
+        return self
+
+    @property
+    def to_seconds(self) -> float:
+        """The period in seconds (all units added up)."""
+        total: float = 0
+        for unit in _UNITS:
+            value = getattr(self, unit)
+            if value is not None:
+                total += value * _UNIT_SECONDS[unit]
+        return total
+
+    @property
+    def period(self) -> timedelta:
+        """The period as a timedelta."""
+        return timedelta(seconds=self.to_seconds)
+
+    def next_fire_time(self, after: datetime | None, anchor: datetime) -> datetime | None:
+        anchor = _as_utc(anchor)
+        period = self.to_seconds
+        first = 0 if self.first_run_strategy == "immediate" else 1
+        if after is None:
+            return anchor + timedelta(seconds=first * period)
+        after = _as_utc(after)
+        # Grid points are anchor + k·P, each computed afresh (never accumulated); the
+        # correction loops absorb float rounding so the result is truly the first > after.
+        k = max(first, math.floor((after - anchor).total_seconds() / period) + 1)
+        while k > first and anchor + timedelta(seconds=(k - 1) * period) > after:
+            k -= 1
+        while anchor + timedelta(seconds=k * period) <= after:
+            k += 1
+        return anchor + timedelta(seconds=k * period)
+
+    def describe(self) -> str:
+        return f"every {_describe_duration(self.to_seconds)}{self._count_suffix()}"
+
+    async def trigger_next(self) -> None:
+        self._increment_loop_counter()
+        if self._current_loop_count == 1 and self.first_run_strategy == "immediate":
+            return None
+        await SYSTEM_CLOCK.sleep(self.to_seconds)
+
+    async def get_waiting_time_till_next_trigger(self) -> Union[float, None]:
+        if self._current_loop_count == 0 and self.first_run_strategy == "immediate":
+            return 0
+        if self.should_trigger():
+            return self.to_seconds
+        return None
+
+
+def _describe_duration(seconds: float) -> str:
+    micros = round(seconds * 1_000_000)
+    parts = []
+    for size, label in ((86_400_000_000, "d"), (3_600_000_000, "h"), (60_000_000, "min")):
+        if micros >= size:
+            parts.append(f"{micros // size} {label}")
+            micros %= size
+    for size, label in ((1_000_000, "s"), (1000, "ms"), (1, "µs")):
+        if micros >= size:
+            parts.append(f"{micros // size} {label}")
+            micros %= size
+    return " ".join(parts)
+
+
+class _WallClockTrigger(LoopController[TriggerTypeT], Generic[TriggerTypeT]):
+    """Fires at wall-clock times of its own ``tz``, with cron's DST rules."""
+
+    tz: str
+
+    @field_validator("tz")
+    @classmethod
+    def _check_tz(cls, tz: str) -> str:
+        try:
+            _cron.zone(tz)
+        except Exception:
+            raise ValueError(
+                f"Unknown time zone {tz!r}: use an IANA name such as 'Europe/Berlin'"
+            ) from None
+        return tz
+
+    def _expression(self) -> str:
+        raise NotImplementedError
+
+    def next_fire_time(self, after: datetime | None, anchor: datetime) -> datetime | None:
+        start = _as_utc(anchor if after is None else after)
+        return _cron.next_instant(_cron.parse(self._expression()), _cron.zone(self.tz), start)
+
+    async def get_waiting_time_till_next_trigger(
+        self, now: Union[datetime, None] = None
+    ) -> Union[float, None]:
+        """Seconds from ``now`` (default: the clock's now) to the next firing.
+
+        A naive ``now`` is read as a wall time in ``tz``, as aioclock did.
+        """
+        if now is None:
+            now = SYSTEM_CLOCK.now()
+        elif now.tzinfo is None:
+            now = now.replace(tzinfo=_cron.zone(self.tz))
+        firing = self.next_fire_time(now, now)
+        return None if firing is None else (firing - now).total_seconds()
+
+    async def trigger_next(self) -> None:
+        self._increment_loop_counter()
+        waiting = await self.get_waiting_time_till_next_trigger()
+        if waiting is not None:
+            await SYSTEM_CLOCK.sleep(waiting)
+
+
+class At(_WallClockTrigger[Literal[Triggers.AT]]):
+    """Fire at a wall-clock time in ``tz``, every day or on one weekday.
+
+    Exactly equivalent to ``Cron(cron=at.to_cron(), tz=at.tz)``.
+
+    Attributes:
+        second: 0..59.
+        minute: 0..59.
+        hour: 0..23.
+        at: ``every day`` or ``every monday`` .. ``every sunday``.
+        tz: IANA time zone name, e.g. ``Europe/Berlin``.
+    """
+
+    type_: Literal[Triggers.AT] = Triggers.AT
+    max_loop_count: Union[PositiveInt, None] = None
+    second: int = 0
+    minute: int = 0
+    hour: int = 0
+    at: WeekdayT = "every day"
+    tz: str
+
+    _no_bool = field_validator("second", "minute", "hour", mode="before")(_reject_bool)
+
+    @field_validator("second", "minute", "hour")
+    @classmethod
+    def _check_range(cls, value: int, info: ValidationInfo) -> int:
+        highest = 23 if info.field_name == "hour" else 59
+        if not 0 <= value <= highest:
+            hint = " (midnight is hour=0)" if value == 24 else ""
+            raise ValueError(f"{info.field_name} must be 0..{highest}, got {value}{hint}")
+        return value
+
+    def to_cron(self) -> str:
+        """The equivalent six-field cron expression (seconds last, as croniter)."""
+        weekday = "*" if self.at == "every day" else str((WEEKDAY_MAPPER[self.at] + 1) % 7)
+        return f"{self.minute} {self.hour} * * {weekday} {self.second}"
+
+    def _expression(self) -> str:
+        return self.to_cron()
+
+    def describe(self) -> str:
+        clock = f"{self.hour:02}:{self.minute:02}" + (f":{self.second:02}" if self.second else "")
+        days = "daily" if self.at == "every day" else f"on {_DAY_NAMES[WEEKDAY_MAPPER[self.at]]}s"
+        return f"at {clock} {days} {self.tz}{self._count_suffix()}"
+
+
+class Cron(_WallClockTrigger[Literal[Triggers.CRON]]):
+    """Fire on a cron expression, on the wall clock of ``tz``.
+
+    Attributes:
+        cron: Five fields (minute hour day-of-month month day-of-week) in croniter syntax;
+            an optional sixth field is seconds.
+        tz: IANA time zone name, e.g. ``Asia/Kolkata``.
+    """
+
+    type_: Literal[Triggers.CRON] = Triggers.CRON
+    max_loop_count: Union[PositiveInt, None] = None
+    cron: str
+    tz: str
+
+    @field_validator("cron")
+    @classmethod
+    def _check_cron(cls, cron: str) -> str:
+        try:
+            _cron.parse(cron)
+        except _cron.CronSyntaxError as error:
+            raise ValueError(f"Invalid cron expression {cron!r}: {error}") from None
+        return cron
+
+    def _expression(self) -> str:
+        return self.cron
+
+    def describe(self) -> str:
+        return f"cron {self.cron} {self.tz}{self._count_suffix()}"
+
+
+class OrTrigger(LoopController[Literal[Triggers.OR]]):
+    """Fire whenever the earliest of its inner triggers fires.
+
+    Each inner trigger keeps its own ``max_loop_count``, so ``OrTrigger(triggers=[Once(),
+    Once()])`` fires twice; it ends when all inner triggers have ended.
+
+    Attributes:
+        triggers: The inner triggers.
+    """
+
+    type_: Literal[Triggers.OR] = Triggers.OR
+    triggers: list[TriggerT]
+    max_loop_count: Union[PositiveInt, None] = None
+
+    def next_fire_time(self, after: datetime | None, anchor: datetime) -> datetime | None:
+        firings = [trigger.next_fire_time(after, anchor) for trigger in self.triggers]
+        return min((firing for firing in firings if firing is not None), default=None)
+
+    def describe(self) -> str:
+        inner = " or ".join(trigger.describe() for trigger in self.triggers)
+        return inner + self._count_suffix()
+
+    def should_trigger(self) -> bool:
+        if not any(trigger.should_trigger() for trigger in self.triggers):
+            return False
+        return super().should_trigger()
+
+    async def find_closest_trigger(self) -> tuple[BaseTrigger[Any], float | None]:
+        """Legacy: the inner trigger that fires first, and its waiting time."""
+        candidates: list[tuple[BaseTrigger[Any], float]] = []
+        for trigger in self.triggers:
+            if trigger.should_trigger():
+                waiting = await trigger.get_waiting_time_till_next_trigger()
+                if waiting is None:
+                    return trigger, None
+                candidates.append((trigger, waiting))
+        if not candidates:
+            return self, None
+        return min(candidates, key=lambda candidate: candidate[1])
+
+    async def trigger_next(self) -> None:
+        self._increment_loop_counter()
+        trigger, waiting = await self.find_closest_trigger()
+        if trigger is self:
+            return None
+        await trigger.trigger_next()
+        if waiting is not None:
+            await SYSTEM_CLOCK.sleep(waiting)
+
+    async def get_waiting_time_till_next_trigger(self) -> Union[float, None]:
+        _, waiting = await self.find_closest_trigger()
+        return waiting
+
+
+TriggerT = Annotated[
+    Union[Forever, Once, Every, At, OnStartUp, OnShutDown, Cron, OrTrigger],
+    Field(discriminator="type_"),
+]
+"""Any built-in trigger; validates JSON by its ``type_``."""
+
+OrTrigger.model_rebuild()

@@ -1,0 +1,151 @@
+"""serve(): lifespan order, start-up/shut-down tasks, exhaustion, shutdown with grace, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+import pytest
+
+from aioclock_core import AioClock, Depends, Every, Once, OnShutDown, OnStartUp
+from aioclock_core.events import RunFinished, RunOutcome, SchedulerStopped, SchedulerStopping
+from aioclock_core.testing import EventRecorder, FakeClock, serving
+
+
+async def test_lifespan_wraps_startup_tasks_and_shutdown_tasks_in_order(clock: FakeClock) -> None:
+    order: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(app: AioClock) -> AsyncIterator[AioClock]:
+        order.append("enter")
+        yield app
+        order.append("exit")
+
+    app = AioClock(lifespan=lifespan, clock=clock, loop_block_threshold=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        start_trigger, stop_trigger = OnStartUp(), OnShutDown()
+
+    @app.task(trigger=start_trigger)
+    async def startup() -> None:
+        order.append("startup")
+
+    @app.task(trigger=Once())
+    async def work() -> None:
+        order.append("work")
+
+    @app.task(trigger=stop_trigger)
+    async def shutdown() -> None:
+        order.append("shutdown")
+
+    await asyncio.wait_for(app.serve(), 5)
+    assert order == ["enter", "startup", "work", "shutdown", "exit"]
+
+
+async def test_sync_lifespan_with_a_dependency(clock: FakeClock) -> None:
+    order: list[str] = []
+
+    def setting() -> str:
+        return "db-url"
+
+    @contextmanager
+    def lifespan(app: AioClock, url: str = Depends(setting)) -> Iterator[AioClock]:
+        order.append(f"enter {url}")
+        yield app
+        order.append("exit")
+
+    app = AioClock(lifespan=lifespan, clock=clock, loop_block_threshold=None)
+
+    @app.task(trigger=Once())
+    def work() -> None:
+        order.append("work")
+
+    await asyncio.wait_for(app.serve(), 5)
+    assert order == ["enter db-url", "work", "exit"]
+
+
+async def test_serve_returns_when_every_trigger_is_exhausted(app: AioClock) -> None:
+    @app.task(trigger=Once())
+    async def once() -> None: ...
+
+    @app.task(trigger=Every(seconds=1, max_loop_count=2, first_run_strategy="immediate"))
+    async def twice() -> None: ...
+
+    serve = asyncio.create_task(app.serve())
+    clock = app.clock
+    assert isinstance(clock, FakeClock)
+    while not serve.done():
+        if await clock.advance_to_next() is None:
+            await asyncio.sleep(0)
+    await asyncio.wait_for(serve, 2)
+
+
+async def test_shutdown_gives_running_runs_their_grace_period(
+    app: AioClock, clock: FakeClock, recorder: EventRecorder
+) -> None:
+    @app.task(trigger=Every(seconds=10), name="short")
+    async def short() -> None:
+        await clock.sleep(3)
+
+    @app.task(trigger=Every(seconds=10), name="long")
+    async def long() -> None:
+        await clock.sleep(60)
+
+    exits: list[str] = []
+    serve = asyncio.create_task(app.serve())
+    await app.wait_started()
+    await clock.advance(seconds=10)
+    stopping = asyncio.create_task(app.shutdown(grace=5))
+    await clock.advance(seconds=5)
+    await asyncio.wait_for(stopping, 2)
+    await asyncio.wait_for(serve, 2)
+    exits.append("done")
+
+    outcomes = {e.task_name: e.outcome for e in recorder.of_type(RunFinished)}
+    assert outcomes == {"short": RunOutcome.SUCCEEDED, "long": RunOutcome.CANCELLED}
+    (stopping_event,) = recorder.of_type(SchedulerStopping)
+    assert stopping_event.grace == 5
+    assert len(recorder.of_type(SchedulerStopped)) == 1
+
+
+async def test_cancelling_serve_runs_the_lifespan_exit_and_reraises(clock: FakeClock) -> None:
+    order: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(app: AioClock) -> AsyncIterator[None]:
+        yield
+        order.append("exit")
+
+    app = AioClock(lifespan=lifespan, clock=clock, shutdown_grace=0, loop_block_threshold=None)
+
+    @app.task(trigger=Every(seconds=1))
+    async def tick() -> None:
+        await clock.sleep(100)
+
+    serve = asyncio.create_task(app.serve())
+    await app.wait_started()
+    await clock.advance(seconds=1)
+    serve.cancel()
+    while not serve.done():
+        if await clock.advance_to_next() is None:
+            await asyncio.sleep(0)
+    with pytest.raises(asyncio.CancelledError):
+        serve.result()
+    assert order == ["exit"]
+
+
+async def test_lifespan_that_returns_no_context_manager_is_refused(clock: FakeClock) -> None:
+    app = AioClock(lifespan=lambda app: None, clock=clock, loop_block_threshold=None)
+    with pytest.raises(TypeError, match="context manager"):
+        await asyncio.wait_for(app.serve(), 2)
+
+
+async def test_serving_twice_at_once_is_refused(app: AioClock) -> None:
+    @app.task(trigger=Every(seconds=1))
+    async def tick() -> None: ...
+
+    async with serving(app):
+        with pytest.raises(RuntimeError, match="already serving"):
+            await app.serve()
