@@ -17,6 +17,8 @@ def _is_dependency_marker(value: object) -> bool:
 
 
 def _annotation_has_dependency(annotation: object) -> bool:
+    if isinstance(annotation, str):
+        return "Depends(" in annotation
     metadata = getattr(annotation, "__metadata__", None)
     if metadata and any(_is_dependency_marker(item) for item in metadata):
         return True
@@ -25,9 +27,18 @@ def _annotation_has_dependency(annotation: object) -> bool:
     )
 
 
+def _parameters(func: Callable[..., Any]) -> list[inspect.Parameter]:
+    """The parameters of `func`, with string annotations evaluated where possible."""
+    try:
+        signature = inspect.signature(func, eval_str=True)
+    except Exception:  # an annotation naming something local: keep the strings
+        signature = inspect.signature(func)
+    return list(signature.parameters.values())
+
+
 def uses_dependencies(func: Callable[..., Any]) -> bool:
     """Whether any parameter of `func` is declared with `Depends`."""
-    for parameter in inspect.signature(func).parameters.values():
+    for parameter in _parameters(func):
         if _is_dependency_marker(parameter.default):
             return True
         if _annotation_has_dependency(parameter.annotation):
@@ -36,8 +47,8 @@ def uses_dependencies(func: Callable[..., Any]) -> bool:
 
 
 def check_parameters(func: Callable[..., Any], where: str) -> None:
-    """Refuse a task function with a parameter nothing could fill, at registration time."""
-    for parameter in inspect.signature(func).parameters.values():
+    """Refuse, at registration, a task function the scheduler could not call."""
+    for parameter in _parameters(func):
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
         has_default = parameter.default is not inspect.Parameter.empty
@@ -48,6 +59,14 @@ def check_parameters(func: Callable[..., Any], where: str) -> None:
             f"Depends(...), so the scheduler cannot call it. Give it a default or declare it as "
             f"`{parameter.name}: T = Depends(provider)`."
         )
+    if uses_dependencies(func):
+        try:
+            inject(func, dependency_provider=Provider())
+        except AssertionError as problem:  # fast-depends' way of refusing a combination
+            raise TypeError(
+                f"{where}: {problem}. A sync task can only use sync dependencies: make "
+                f"{func.__qualname__}() `async def`, or its dependencies plain `def`."
+            ) from None
 
 
 def bind_dependencies(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import timedelta
 
 import pytest
 
@@ -21,6 +22,8 @@ from aioclock_core.events import (
 from aioclock_core.exceptions import SchedulerNotRunningError, TaskIdNotFound
 from aioclock_core.state import TaskState
 from aioclock_core.testing import EventRecorder, FakeClock, serving
+
+from .conftest import START
 
 
 async def test_paused_task_skips_its_firings_until_resumed(
@@ -207,5 +210,5 @@ async def test_snapshot_tracks_last_run_and_counts(app: AioClock, clock: FakeClo
         snap = app.snapshot("flaky")
         assert snap.run_count == 2 and snap.failure_count == 1
         assert snap.last_run is not None and snap.last_run.error_type == "ValueError"
-        assert snap.next_fire_time == clock.now() + (snap.next_fire_time - clock.now())
+        assert snap.next_fire_time == START + timedelta(seconds=30)
         assert app.upcoming("flaky", 3)[0] == snap.next_fire_time

@@ -1,0 +1,25 @@
+"""One real-clock check of fixed rate (precise figures live in the benchmarks)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aioclock_core import AioClock, Every
+
+
+async def test_fixed_rate_does_not_drift_with_a_slow_body() -> None:
+    app = AioClock(loop_block_threshold=None)
+    starts: list[float] = []
+
+    @app.task(trigger=Every(seconds=0.2, first_run_strategy="immediate", max_loop_count=11))
+    async def tick() -> None:
+        starts.append(time.monotonic())
+        await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(app.serve(), 10)
+
+    assert len(starts) == 11
+    drift = (starts[-1] - starts[0]) - 10 * 0.2
+    # A fixed-delay loop (aioclock 0.3) would be 10 x 50 ms = 500 ms late by now.
+    assert abs(drift) < 0.030, f"drift after 10 periods: {drift * 1000:.1f} ms"
