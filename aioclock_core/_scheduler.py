@@ -63,8 +63,17 @@ class Scheduler:
         self._on_run_ended: list[Callable[[TaskEntry, RunSummary], None]] = []
 
     # ----- lifecycle -------------------------------------------------------------
-    def start(self, skip: frozenset[uuid.UUID] | set[uuid.UUID] = frozenset()) -> None:
-        """Plan every task's first firing (but those in `skip`) and arm the timer."""
+    def start(
+        self,
+        skip: frozenset[uuid.UUID] | set[uuid.UUID] = frozenset(),
+        resume: dict[uuid.UUID, datetime] | None = None,
+    ) -> None:
+        """Plan every task's first firing (but those in `skip`) and arm the timer.
+
+        A task in `resume` continues its timeline after that last firing instead of
+        starting over: firings missed since then are due at once (coalesced, or missed
+        beyond the task's grace time)."""
+        resume = resume or {}
         anchor = self.clock.now()
         self._dispatching = True
         for entry in self.entries.values():
@@ -72,7 +81,7 @@ class Scheduler:
                 continue
             self._live += 1
             if has_pure_timeline(entry.task.trigger):
-                entry.timeline = Timeline(entry.task.trigger, anchor)
+                entry.timeline = Timeline(entry.task.trigger, anchor, resume.get(entry.task.id))
                 self._plan(entry)
             else:
                 entry.legacy = True
@@ -193,7 +202,14 @@ class Scheduler:
             self._start_run(entry, instant, RunKind.SCHEDULE)
         self._plan(entry)
 
-    def _skip(self, entry: TaskEntry, instant: datetime, reason: SkipReason, count: int) -> None:
+    def _skip(
+        self,
+        entry: TaskEntry,
+        instant: datetime,
+        reason: SkipReason,
+        count: int,
+        kind: RunKind = RunKind.SCHEDULE,
+    ) -> None:
         if reason is SkipReason.OVERLAP:
             logger.warning(
                 "Task %s: firing at %s skipped, the previous run is still going "
@@ -218,6 +234,7 @@ class Scheduler:
                     scheduled_for=instant,
                     reason=reason,
                     count=count,
+                    kind=kind,
                 )
             )
 
@@ -330,7 +347,7 @@ class Scheduler:
         """Start a manual run, under the same overlap rule as a scheduled one."""
         now = self.clock.now()
         if len(entry.runs) >= entry.task.max_concurrent_runs:
-            self._skip(entry, now, SkipReason.OVERLAP, 1)
+            self._skip(entry, now, SkipReason.OVERLAP, 1, RunKind.MANUAL)
             return None
         return self._start_run(entry, now, RunKind.MANUAL)
 

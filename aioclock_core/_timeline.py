@@ -16,12 +16,18 @@ class _Line:
 
     __slots__ = ("anchor", "count", "limit", "pending", "trigger")
 
-    def __init__(self, trigger: BaseTrigger[Any], anchor: datetime) -> None:
+    def __init__(
+        self, trigger: BaseTrigger[Any], anchor: datetime, resume_from: datetime | None = None
+    ) -> None:
         self.trigger = trigger
-        self.anchor = anchor
         self.limit: int | None = getattr(trigger, "max_loop_count", None)
         self.count = 0
-        self.pending: datetime | None = trigger.next_fire_time(None, anchor)
+        if resume_from is None:
+            self.anchor = anchor
+            self.pending: datetime | None = trigger.next_fire_time(None, anchor)
+        else:  # continue the timeline of a previous process from its last firing
+            self.anchor = resume_from
+            self.pending = trigger.next_fire_time(resume_from, resume_from)
 
     def consume(self) -> None:
         self.count += 1
@@ -53,12 +59,14 @@ class Timeline:
 
     __slots__ = ("_count", "_limit", "_lines", "pending")
 
-    def __init__(self, trigger: BaseTrigger[Any], anchor: datetime) -> None:
+    def __init__(
+        self, trigger: BaseTrigger[Any], anchor: datetime, resume_from: datetime | None = None
+    ) -> None:
         if isinstance(trigger, OrTrigger):
             self._lines = [_Line(inner, anchor) for inner in trigger.triggers]
             self._limit: int | None = trigger.max_loop_count
         else:
-            self._lines = [_Line(trigger, anchor)]
+            self._lines = [_Line(trigger, anchor, resume_from)]
             self._limit = None
         self._count = 0
         self.pending: datetime | None = None

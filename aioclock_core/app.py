@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
+from uuid import UUID
 
 import anyio
 
@@ -15,6 +17,7 @@ from aioclock_core._clock import SYSTEM_CLOCK, Clock
 from aioclock_core._control import ControlMixin
 from aioclock_core._di import Provider, bind_dependencies, new_provider, uses_dependencies
 from aioclock_core._entry import Run, TaskEntry
+from aioclock_core._recording import StoreRecorder
 from aioclock_core._scheduler import Scheduler, grace_deadline
 from aioclock_core._watchdog import Culprit, LoopWatchdog, format_block_warning
 from aioclock_core.events import (
@@ -27,6 +30,8 @@ from aioclock_core.events import (
 from aioclock_core.exceptions import DuplicateTaskError
 from aioclock_core.group import Group, is_async_function
 from aioclock_core.logs import install_run_context
+from aioclock_core.stores.base import Store, TaskRecord
+from aioclock_core.stores.memory import MemoryStore
 from aioclock_core.task import Task, check_seconds
 from aioclock_core.triggers import BaseTrigger, Triggers
 
@@ -49,6 +54,12 @@ class AioClock(ControlMixin):
         loop_block_threshold: Seconds the event loop may stall before a LoopBlocked event
             and a warning name the run that blocked it; None switches the watch off.
         shutdown_grace: Seconds running runs get to finish when serve() is cancelled.
+        store: Where run history and task state live (default: a MemoryStore). With a
+            persistent store, paused tasks stay paused across restarts and schedules
+            continue from their last firing.
+        resume_schedules: Continue Every/At/Cron timelines from the last firing the
+            store knows (default True); False starts every timeline afresh.
+        replica: Name of this process among replicas, recorded with each run.
     """
 
     def __init__(
@@ -60,6 +71,9 @@ class AioClock(ControlMixin):
         clock: Clock | None = None,
         loop_block_threshold: float | None = 0.1,
         shutdown_grace: float = 10.0,
+        store: Store | None = None,
+        resume_schedules: bool = True,
+        replica: str | None = None,
     ) -> None:
         check_seconds(loop_block_threshold, "loop_block_threshold", "AioClock")
         if (
@@ -75,6 +89,14 @@ class AioClock(ControlMixin):
         self.clock: Clock = clock or SYSTEM_CLOCK
         self.loop_block_threshold = loop_block_threshold
         self._shutdown_grace = float(shutdown_grace)
+        if store is not None and not isinstance(store, Store):
+            raise TypeError(
+                f"AioClock(store=...) takes a Store such as MemoryStore() or "
+                f"SQLiteStore('history.sqlite3'), got {type(store).__name__}"
+            )
+        self.store: Store = store or MemoryStore()
+        self.resume_schedules = resume_schedules
+        self.replica = replica
         self._limiter = limiter
         self._app_group = Group(limiter=limiter)
         self._app_group._on_add.append(self._check_unique)
@@ -84,6 +106,7 @@ class AioClock(ControlMixin):
         self._scheduler: Scheduler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._shutdown_request: asyncio.Future[float] | None = None
+        self._task_records: dict[UUID, TaskRecord] = {}
         self._started = asyncio.Event()
         self._stopped = asyncio.Event()
 
@@ -203,6 +226,10 @@ class AioClock(ControlMixin):
         startup = [e for e in entries if e.task.trigger.type_ == Triggers.ON_START_UP]
         shutdown = [e for e in entries if e.task.trigger.type_ == Triggers.ON_SHUT_DOWN]
         scheduler = Scheduler(entries, self.clock, self._bus)
+        resume = await self._open_store(entries)
+        recorder = self._bus.subscribe(
+            StoreRecorder(self.store, self._task_records, self.replica), on_loop=True
+        )
         self._scheduler = scheduler
         watchdog = self._make_watchdog(scheduler)
         cancelled = False
@@ -212,7 +239,8 @@ class AioClock(ControlMixin):
                 try:
                     await self._run_all_once(scheduler, startup)
                     scheduler.start(
-                        skip={e.task.id for e in entries if e.task.trigger.type_ in special}
+                        skip={e.task.id for e in entries if e.task.trigger.type_ in special},
+                        resume=resume,
                     )
                     if watchdog is not None:
                         watchdog.start()
@@ -228,10 +256,45 @@ class AioClock(ControlMixin):
                     await self._run_all_once(scheduler, shutdown)
         finally:
             self._publish(SchedulerStopped(at=self.clock.now()))
+            recorder.close()
+            await self._close_store()
             self._stopped.set()
             self._started.set()
         if cancelled:
             raise asyncio.CancelledError
+
+    async def _open_store(self, entries: list[TaskEntry]) -> dict[UUID, datetime]:
+        """Open the store, close runs a dead process left open, restore task state.
+
+        Returns the last firing of each task whose timeline should continue."""
+        store = self.store
+        await store.open(self.name)
+        for run in await store.mark_interrupted(self.clock.now()):
+            logger.warning(
+                "Task %s: run %s started at %s was interrupted (the process stopped "
+                "during it); recorded as interrupted",
+                run.task_name,
+                run.run_id,
+                run.started_at.isoformat(),
+            )
+        self._task_records = await store.load_tasks()
+        resume: dict[UUID, datetime] = {}
+        for entry in entries:
+            record = self._task_records.get(entry.task.id)
+            if record is None:
+                continue
+            entry.paused = record.paused
+            continuable = entry.task.trigger.type_ in (Triggers.EVERY, Triggers.AT, Triggers.CRON)
+            if self.resume_schedules and continuable and record.last_fire_time is not None:
+                resume[entry.task.id] = record.last_fire_time
+        return resume
+
+    async def _close_store(self) -> None:
+        try:
+            await self.store.flush()
+            await self.store.close()
+        except Exception:
+            logger.exception("Closing the store failed; the last runs may not be recorded")
 
     async def _wait_for_end(self, scheduler: Scheduler) -> float:
         request = self._shutdown_request

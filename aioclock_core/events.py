@@ -133,6 +133,7 @@ class RunSkipped(Event):
     scheduled_for: datetime
     reason: SkipReason
     count: int = 1
+    kind: RunKind = RunKind.SCHEDULE
 
 
 @dataclass(frozen=True, slots=True)

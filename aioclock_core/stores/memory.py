@@ -1,0 +1,82 @@
+"""MemoryStore: the default store, history kept in this process only."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime
+from uuid import UUID
+
+from aioclock_core.stores.base import Retention, RunRecord, SkipRecord, Store, TaskRecord
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(Store):
+    """Keeps the newest runs and skips of each task in memory (lost on exit).
+
+    Args:
+        retention: How much to keep per task (count and age).
+    """
+
+    def __init__(self, retention: Retention | None = None) -> None:
+        self.retention = retention or Retention()
+        self._runs: dict[UUID, dict[UUID, RunRecord]] = {}
+        self._skips: dict[UUID, deque[SkipRecord]] = {}
+        self._tasks: dict[UUID, TaskRecord] = {}
+
+    async def open(self, app_name: str) -> None:
+        self.app_name = app_name
+
+    async def close(self) -> None:
+        return None
+
+    def record_run_started(self, record: RunRecord) -> None:
+        runs = self._runs.get(record.task_id)
+        if runs is None:
+            runs = self._runs[record.task_id] = {}
+        runs[record.run_id] = record
+        if len(runs) > self.retention.max_runs:
+            del runs[next(iter(runs))]
+
+    def record_run_finished(self, record: RunRecord) -> None:
+        runs = self._runs.get(record.task_id)
+        if runs is None:
+            runs = self._runs[record.task_id] = {}
+        runs[record.run_id] = record  # replaces the started record in place
+        if len(runs) > self.retention.max_runs:
+            del runs[next(iter(runs))]
+
+    def record_skip(self, record: SkipRecord) -> None:
+        skips = self._skips.get(record.task_id)
+        if skips is None:
+            skips = self._skips[record.task_id] = deque(maxlen=self.retention.max_runs)
+        skips.append(record)
+
+    def save_task(self, record: TaskRecord) -> None:
+        self._tasks[record.task_id] = record
+
+    async def flush(self) -> None:
+        return None
+
+    async def load_tasks(self) -> dict[UUID, TaskRecord]:
+        return dict(self._tasks)
+
+    async def mark_interrupted(self, at: datetime) -> list[RunRecord]:
+        return []  # a process's memory dies with it: nothing can be left in progress
+
+    async def recent_runs(self, task_id: UUID | None = None, limit: int = 50) -> list[RunRecord]:
+        cutoff = None
+        groups = [self._runs.get(task_id, {})] if task_id else list(self._runs.values())
+        runs = [run for group in groups for run in group.values()]
+        if runs:
+            newest = max(r.started_at for r in runs)
+            cutoff = newest - self.retention.max_age
+        runs = [r for r in runs if cutoff is None or r.started_at >= cutoff]
+        runs.sort(key=lambda r: r.started_at, reverse=True)
+        return runs[:limit]
+
+    async def recent_skips(self, task_id: UUID | None = None, limit: int = 50) -> list[SkipRecord]:
+        groups = [self._skips.get(task_id, deque())] if task_id else list(self._skips.values())
+        skips = [s for group in groups for s in group]
+        skips.sort(key=lambda s: s.at, reverse=True)
+        return skips[:limit]

@@ -1,0 +1,181 @@
+"""ClockConsole and make_app: wire the host, the bridge, the model and the screens."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import datetime, timezone, tzinfo
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
+
+from aioclock_core import AioClock
+from clocktui.bridge import Bridge, CommandAnswered, EventsArrived, HostStopped, LogsArrived
+from clocktui.control import Controller
+from clocktui.formatting import outcome_word
+from clocktui.host import Host
+from clocktui.logbook import LogBook
+from clocktui.model import ConsoleModel, SchedulerPhase
+from clocktui.palette import TaskCommands
+from clocktui.screens.main import MainScreen
+
+__all__ = ["ClockConsole", "make_app"]
+
+_NOTIFY_AT_MOST = 3
+"""Failure notifications per batch; more are summed up in one."""
+_STOP_MARGIN = 5.0
+"""Seconds past the grace period the console waits for serve() before forcing it."""
+
+
+class ClockConsole(App[int]):
+    """The live console of one AioClock app (build it with `make_app`)."""
+
+    CSS_PATH = "clocktui.tcss"
+    COMMANDS = App.COMMANDS | {TaskCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        target: AioClock,
+        *,
+        display_tz: tzinfo | None = None,
+        paused: bool = False,
+        handle_signals: bool = False,
+        capture_logs: bool = True,
+    ) -> None:
+        super().__init__()
+        self.target = target
+        self.title = target.name
+        self.zone: tzinfo = display_tz or _local_zone()
+        self.model = ConsoleModel(target.tasks)
+        self.logbook = LogBook()
+        self.host = Host(target, paused=paused)
+        self.bridge = Bridge(target, self)
+        self.controller = Controller(target, self)
+        self.handle_signals = handle_signals
+        self.capture_logs = capture_logs
+        self.quitting = False
+
+    def now(self) -> datetime:
+        """The scheduler's time: the console reads no other clock."""
+        return self.target.clock.now()
+
+    # ----- life ---------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen())
+        self.bridge.connect(capture_logs=self.capture_logs)
+        self.host.on_stopped(self._post_host_stopped)
+        self.host.start()
+        if self.handle_signals:
+            loop = asyncio.get_running_loop()
+            for number in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(number, self.action_quit)
+
+    def _post_host_stopped(self) -> None:
+        self.post_message(HostStopped())
+
+    def on_unmount(self) -> None:
+        self.bridge.close()
+        self.host.stop(grace=0, timeout=2.0)
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        """Stop the scheduler gracefully, then exit; a second quit exits at once."""
+        if self.quitting or self.host.stopped:
+            self.exit(0)
+            return
+        self.quitting = True
+        self.model.phase = SchedulerPhase.STOPPING
+        self._model_changed()
+        self.host.request_stop()
+        grace = float(getattr(self.target, "_shutdown_grace", 10.0))
+        self.set_timer(grace + _STOP_MARGIN, self._give_up_waiting)
+
+    def _give_up_waiting(self) -> None:
+        self.notify("The scheduler did not stop in time: cancelling it", severity="warning")
+        self.host.force_stop()
+        self.set_timer(2.0, lambda: self.exit(0))
+
+    # ----- messages from other threads -----------------------------------------------
+    def on_events_arrived(self, message: EventsArrived) -> None:
+        failures = self.model.apply(message.events)
+        for failure in failures[:_NOTIFY_AT_MOST]:
+            error = failure.error_type or outcome_word(failure.outcome)
+            self.notify(
+                f"{failure.task_name} {outcome_word(failure.outcome)}: {error}",
+                title="Run failed",
+                severity="error",
+                markup=False,
+            )
+        if len(failures) > _NOTIFY_AT_MOST:
+            self.notify(f"… and {len(failures) - _NOTIFY_AT_MOST} more failures", severity="error")
+        self._model_changed()
+
+    def on_logs_arrived(self, _: LogsArrived) -> None:
+        entries = self.bridge.drain_logs()
+        for entry in entries:
+            self.logbook.add(entry)
+        for screen in self.screen_stack:
+            handler = getattr(screen, "logs_added", None)
+            if handler is not None:
+                handler(entries)
+
+    def on_command_answered(self, message: CommandAnswered) -> None:
+        severity: SeverityLevel = message.severity  # type: ignore[assignment]
+        self.notify(message.text, severity=severity, timeout=3, markup=False)
+
+    def on_host_stopped(self, _: HostStopped) -> None:
+        if self.host.error is not None:
+            self.model.phase = SchedulerPhase.CRASHED
+            self.notify(
+                Text(f"The scheduler crashed: {self.host.error!r}").plain,
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
+        elif self.model.phase is not SchedulerPhase.STOPPED:
+            self.model.phase = SchedulerPhase.STOPPED
+        self._model_changed()
+        if self.quitting:
+            self.exit(0)
+
+    def _model_changed(self) -> None:
+        for screen in self.screen_stack:
+            handler = getattr(screen, "model_changed", None)
+            if handler is not None:
+                handler()
+
+
+def _local_zone() -> tzinfo:
+    return datetime.now(timezone.utc).astimezone().tzinfo or timezone.utc
+
+
+def make_app(
+    target: AioClock,
+    *,
+    display_tz: tzinfo | None = None,
+    paused: bool = False,
+    handle_signals: bool = False,
+    capture_logs: bool = True,
+) -> ClockConsole:
+    """Build the console for `target` (used by the CLI and the tests).
+
+    Args:
+        target: The app to host; it is served when the console mounts.
+        display_tz: Zone of the times shown (default: the machine's local zone).
+        paused: Pause every task as soon as the scheduler starts.
+        handle_signals: Quit gracefully on SIGINT and SIGTERM (the CLI sets it).
+        capture_logs: Show log records in the log panes (a handler on the root logger).
+    """
+    return ClockConsole(
+        target,
+        display_tz=display_tz,
+        paused=paused,
+        handle_signals=handle_signals,
+        capture_logs=capture_logs,
+    )

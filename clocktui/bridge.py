@@ -1,0 +1,129 @@
+"""Bridge: core events and log records cross from other threads to the UI as messages.
+
+Both directions of traffic are batched: one `EventsArrived` per batch the core's bus
+delivers, and one `LogsArrived` per burst of records (the UI drains the buffer). Only
+Textual's thread-safe, non-blocking `post_message` is used, never `call_from_thread`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+from textual.message import Message
+from textual.message_pump import MessagePump
+
+from aioclock_core import AioClock
+from aioclock_core.events import Event
+from clocktui.logbook import LogEntry
+
+__all__ = ["EventsArrived", "LogsArrived", "CommandAnswered", "HostStopped", "Bridge"]
+
+
+class EventsArrived(Message):
+    """A batch of core events, in order."""
+
+    def __init__(self, events: tuple[Event, ...]) -> None:
+        super().__init__()
+        self.events = events
+
+
+class LogsArrived(Message):
+    """Log records are waiting in the bridge's buffer: call `Bridge.drain_logs()`."""
+
+
+class CommandAnswered(Message):
+    """A control command sent to the scheduler finished: tell the user."""
+
+    def __init__(self, text: str, severity: str = "information") -> None:
+        super().__init__()
+        self.text = text
+        self.severity = severity
+
+
+class HostStopped(Message):
+    """The scheduler thread has ended (serve() returned or raised)."""
+
+
+class _Subscription(Protocol):
+    def close(self) -> None: ...
+
+
+class _LogForwarder(logging.Handler):
+    """Buffers records from any thread; posts one `LogsArrived` per burst."""
+
+    def __init__(self, bridge: Bridge) -> None:
+        super().__init__(level=logging.INFO)
+        self._bridge = bridge
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._bridge.add_log(LogEntry.of(record, self._bridge.app.clock.now()))
+        except Exception:
+            self.handleError(record)
+
+
+class Bridge:
+    """Subscribes to `app`'s events and the root logger, posting messages to `target`."""
+
+    def __init__(self, app: AioClock, target: MessagePump) -> None:
+        self.app = app
+        self.target = target
+        self._lock = threading.Lock()
+        self._logs: list[LogEntry] = []
+        self._subscription: _Subscription | None = None
+        self._handler = _LogForwarder(self)
+        self._silenced: list[tuple[logging.Handler, int]] = []
+        self._root_level: int | None = None
+
+    def connect(self, *, capture_logs: bool = True) -> None:
+        """Start forwarding; call before the app serves so no event is missed."""
+        self._subscription = self.app.subscribe(self._deliver)
+        if capture_logs:
+            root = logging.getLogger()
+            root.addHandler(self._handler)
+            if root.level == logging.NOTSET or root.level > logging.INFO:
+                self._root_level = root.level
+                root.setLevel(logging.INFO)
+            self._silence_console_handlers(root)
+
+    def close(self) -> None:
+        """Stop forwarding and restore the logging configuration."""
+        if self._subscription is not None:
+            self._subscription.close()
+            self._subscription = None
+        root = logging.getLogger()
+        root.removeHandler(self._handler)
+        if self._root_level is not None:
+            root.setLevel(self._root_level)
+            self._root_level = None
+        for handler, level in self._silenced:
+            handler.setLevel(level)
+        self._silenced = []
+
+    def _deliver(self, batch: Sequence[Event]) -> None:
+        self.target.post_message(EventsArrived(tuple(batch)))
+
+    def add_log(self, entry: LogEntry) -> None:
+        """Buffer `entry` (any thread); the first of a burst wakes the UI."""
+        with self._lock:
+            self._logs.append(entry)
+            first = len(self._logs) == 1
+        if first:
+            self.target.post_message(LogsArrived())
+
+    def drain_logs(self) -> list[LogEntry]:
+        """Take every buffered record (UI thread)."""
+        with self._lock:
+            entries, self._logs = self._logs, []
+        return entries
+
+    def _silence_console_handlers(self, root: logging.Logger) -> None:
+        """Stream handlers the user's module set up (basicConfig) would scribble over the
+        screen: mute them while the console runs; `close` restores them."""
+        for handler in root.handlers:
+            if type(handler) is logging.StreamHandler:
+                self._silenced.append((handler, handler.level))
+                handler.setLevel(logging.CRITICAL + 1)

@@ -1,0 +1,89 @@
+"""Pure text helpers: durations, countdowns, instants in the display zone, outcome words."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, tzinfo
+
+from aioclock_core.events import RunOutcome
+
+__all__ = [
+    "format_duration",
+    "format_countdown",
+    "format_instant",
+    "format_clock",
+    "outcome_word",
+    "FAILED_OUTCOMES",
+]
+
+FAILED_OUTCOMES = frozenset({RunOutcome.FAILED, RunOutcome.TIMED_OUT, RunOutcome.INTERRUPTED})
+"""Outcomes that count as failures in the console."""
+
+_OUTCOME_WORDS = {
+    RunOutcome.SUCCEEDED: "ok",
+    RunOutcome.FAILED: "failed",
+    RunOutcome.TIMED_OUT: "timed out",
+    RunOutcome.CANCELLED: "cancelled",
+    RunOutcome.INTERRUPTED: "interrupted",
+}
+
+
+def outcome_word(outcome: RunOutcome | None) -> str:
+    """The short word the console shows for a run's outcome ("" for no run yet)."""
+    return "" if outcome is None else _OUTCOME_WORDS.get(outcome, str(outcome.value))
+
+
+def format_duration(seconds: float | None) -> str:
+    """A run's duration: ``0 ms``, ``850 ms``, ``4.2 s``, ``3 m 04 s``, ``2 h 05 m``."""
+    if seconds is None or not math.isfinite(seconds):
+        return ""
+    seconds = max(0.0, seconds)
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    return _whole_span(seconds)
+
+
+def format_countdown(seconds: float | None) -> str:
+    """Time left until a firing, rounded up: ``now``, ``4 s``, ``2 m 03 s``, ``1 h 02 m``."""
+    if seconds is None:
+        return ""
+    if seconds <= 0:
+        return "now"
+    whole = math.ceil(seconds)
+    return f"{whole} s" if whole < 60 else _whole_span(whole)
+
+
+def _whole_span(seconds: float) -> str:
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours:02} h"
+    if hours:
+        return f"{hours} h {minutes:02} m"
+    return f"{minutes} m {secs:02} s"
+
+
+def format_instant(instant: datetime | None, now: datetime, zone: tzinfo) -> str:
+    """An instant near `now`, in `zone`: ``14:00:05`` today, ``Sun 14:00`` within a
+    week, else ``2026-03-28``."""
+    if instant is None:
+        return ""
+    local = instant.astimezone(zone)
+    today = now.astimezone(zone).date()
+    if local.date() == today:
+        return local.strftime("%H:%M:%S")
+    if abs((local.date() - today).days) < 7:
+        return local.strftime("%a %H:%M")
+    return local.strftime("%Y-%m-%d")
+
+
+def format_clock(instant: datetime, zone: tzinfo) -> str:
+    """The console's clock: ``2026-03-28 14:00:05 UTC``."""
+    local = instant.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname() or ''}".rstrip()

@@ -1,0 +1,161 @@
+"""Host: serves an AioClock on its own event loop in a dedicated thread, and stops it."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from aioclock_core import AioClock
+from aioclock_core.events import Event, SchedulerStarted
+
+__all__ = ["Host"]
+
+T = TypeVar("T")
+
+
+class Host:
+    """Runs `app.serve()` in a thread of its own, so neither the scheduler nor the
+    screen can stall the other.
+
+    Args:
+        app: The app to serve.
+        paused: Pause every task as soon as the scheduler has started.
+    """
+
+    def __init__(self, app: AioClock, *, paused: bool = False) -> None:
+        self.app = app
+        self.paused = paused
+        self.loop = asyncio.new_event_loop()
+        self.error: BaseException | None = None
+        """What serve() raised, if it failed (e.g. the lifespan raised)."""
+        self.error_traceback: str | None = None
+        self._thread = threading.Thread(target=self._run, name="aioclock-scheduler", daemon=True)
+        self._stopped = threading.Event()
+        self._serve_task: asyncio.Task[None] | None = None
+        self._stop_grace: float | None = None
+        self._stop_requested = False
+        self._on_stopped: list[Callable[[], None]] = []
+        self._pausing: asyncio.Future[int] | None = None
+        self._lock = threading.Lock()
+
+    # ----- life -------------------------------------------------------------------
+    def start(self) -> None:
+        """Start serving in the scheduler thread (returns at once)."""
+        self._thread.start()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether serve() has returned (or raised) and the loop is closed."""
+        return self._stopped.is_set()
+
+    def on_stopped(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (on the scheduler thread) once serving has ended."""
+        with self._lock:
+            if not self._stopped.is_set():
+                self._on_stopped.append(callback)
+                return
+        callback()
+
+    def request_stop(self, grace: float | None = None) -> None:
+        """Ask for a graceful shutdown (see `AioClock.shutdown`); does not wait."""
+        with self._lock:
+            if self._stopped.is_set():
+                return
+            self._stop_requested = True
+            self._stop_grace = grace
+            self.loop.call_soon_threadsafe(self._request_shutdown)
+
+    def force_stop(self) -> None:
+        """Cancel serve(): used when a graceful stop takes too long."""
+        with self._lock:
+            task = self._serve_task
+            if task is not None and not self._stopped.is_set():
+                self.loop.call_soon_threadsafe(task.cancel)
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for serving to end; returns whether it did."""
+        return self._stopped.wait(timeout)
+
+    def stop(self, grace: float | None = None, timeout: float = 10.0) -> bool:
+        """Stop gracefully, then by cancellation; returns whether the thread ended in time."""
+        if not self._thread.is_alive():
+            return True
+        self.request_stop(grace)
+        if self.join(timeout / 2):
+            return True
+        self.force_stop()
+        return self.join(timeout / 2)
+
+    def call(self, function: Callable[[], T]) -> concurrent.futures.Future[T]:
+        """Run `function` on the scheduler's loop; its result arrives in the future."""
+
+        async def wrapper() -> T:
+            return function()
+
+        return asyncio.run_coroutine_threadsafe(wrapper(), self.loop)
+
+    # ----- the scheduler thread -------------------------------------------------------
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._serve())
+        finally:
+            try:
+                self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            finally:
+                with self._lock:
+                    self.loop.close()
+                    self._stopped.set()
+                    callbacks, self._on_stopped = self._on_stopped, []
+                for callback in callbacks:
+                    callback()
+
+    async def _serve(self) -> None:
+        if self.paused:
+            self._pause_at_start()
+        task = asyncio.ensure_future(self.app.serve())
+        with self._lock:
+            self._serve_task = task
+        try:
+            started = asyncio.ensure_future(self.app.wait_started())
+            await asyncio.wait([task, started], return_when=asyncio.FIRST_COMPLETED)
+            started.cancel()
+            if not task.done() and self._stop_requested:
+                self._request_shutdown()
+            await task
+        except asyncio.CancelledError:
+            pass
+        except Exception as error:
+            self.error = error
+            self.error_traceback = "".join(traceback.format_exception(error))
+
+    def _pause_at_start(self) -> None:
+        """Pause every task the instant the scheduler starts, before any firing runs.
+
+        A start-up firing (Once, `first_run_strategy="immediate"`) is already due when
+        serve() wakes its caller, so `await pause_all()` after `wait_started()` comes too
+        late; SchedulerStarted reaches an on-loop subscriber before the loop runs anything
+        else. `pause_all` has no await inside, so it is driven to the end right here.
+        """
+
+        def on_events(events: Sequence[Event]) -> None:
+            if not any(isinstance(event, SchedulerStarted) for event in events):
+                return
+            subscription.close()
+            pausing = self.app.pause_all()
+            try:
+                pausing.send(None)
+            except StopIteration:
+                return
+            pausing.close()  # it awaited after all: pause on the next loop turn instead
+            self._pausing = asyncio.ensure_future(self.app.pause_all())
+
+        subscription = self.app.subscribe(on_events, on_loop=True)
+
+    def _request_shutdown(self) -> None:
+        if self.app.is_running:
+            self.app.request_shutdown(self._stop_grace)

@@ -1,0 +1,187 @@
+"""The console's model of the app: one TaskView per task, updated only by core events."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from uuid import UUID
+
+from aioclock_core.events import (
+    Event,
+    RunFinished,
+    RunKind,
+    RunOutcome,
+    RunSkipped,
+    RunStarted,
+    SchedulerStarted,
+    SchedulerStopped,
+    SchedulerStopping,
+    TaskPaused,
+    TaskResumed,
+    TaskScheduled,
+)
+from aioclock_core.task import Task
+from clocktui.formatting import FAILED_OUTCOMES
+
+__all__ = ["RECENT_RUNS", "SchedulerPhase", "RunRecord", "TaskView", "ConsoleModel"]
+
+RECENT_RUNS = 50
+"""Finished runs kept per task for the detail screen."""
+
+
+class SchedulerPhase(str, Enum):
+    """Where the hosted scheduler is, as the console shows it."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping…"
+    STOPPED = "stopped"
+    CRASHED = "crashed"
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One finished run, as the detail screen lists it."""
+
+    started_at: datetime
+    duration: float
+    outcome: RunOutcome
+    kind: RunKind
+    error: str | None
+
+
+@dataclass(slots=True)
+class TaskView:
+    """What the console knows about one task."""
+
+    task_id: UUID
+    name: str
+    group: str
+    trigger: str
+    timeout: float | None
+    next_fire_time: datetime | None = None
+    running: int = 0
+    paused: bool = False
+    exhausted: bool = False
+    last_started: datetime | None = None
+    last_duration: float | None = None
+    last_outcome: RunOutcome | None = None
+    last_skipped: datetime | None = None
+    last_finished: datetime | None = None
+    run_count: int = 0
+    failure_count: int = 0
+    skip_count: int = 0
+    last_traceback: str | None = None
+    last_error: str | None = None
+    recent: deque[RunRecord] = field(default_factory=lambda: deque(maxlen=RECENT_RUNS))
+
+    @property
+    def state(self) -> str:
+        """``running``, ``paused``, ``finished`` or ``idle``."""
+        if self.running:
+            return "running"
+        if self.paused:
+            return "paused"
+        if self.exhausted:
+            return "finished"
+        return "idle"
+
+    @property
+    def failing(self) -> bool:
+        """Whether the last run failed or timed out."""
+        return self.last_outcome in FAILED_OUTCOMES
+
+    @property
+    def skipped_last(self) -> bool:
+        """Whether the latest firing was skipped (after the latest finished run)."""
+        if self.last_skipped is None:
+            return False
+        return self.last_finished is None or self.last_skipped >= self.last_finished
+
+    @classmethod
+    def of(cls, task: Task) -> TaskView:
+        """A fresh view of a registered task."""
+        return cls(
+            task_id=task.id,
+            name=task.name,
+            group=task.group or "",
+            trigger=task.trigger.describe(),
+            timeout=task.timeout,
+        )
+
+
+class ConsoleModel:
+    """Every task's view plus the scheduler's phase; `apply` folds events in."""
+
+    def __init__(self, tasks: Iterable[Task]) -> None:
+        self.tasks: dict[UUID, TaskView] = {task.id: TaskView.of(task) for task in tasks}
+        self.phase = SchedulerPhase.STARTING
+        self.version = 0
+        """Bumped whenever anything changes, so views can skip work when nothing did."""
+
+    def apply(self, events: Iterable[Event]) -> list[RunFinished]:
+        """Fold `events` in; returns the failed runs among them (for notifications)."""
+        failures: list[RunFinished] = []
+        for event in events:
+            self.version += 1
+            if isinstance(event, (TaskScheduled, RunStarted, RunFinished, RunSkipped)):
+                view = self.tasks.get(event.task_id)
+                if view is None:
+                    continue
+                if isinstance(event, TaskScheduled):
+                    view.next_fire_time = event.next_fire_time
+                    view.exhausted = event.next_fire_time is None
+                elif isinstance(event, RunStarted):
+                    view.running += 1
+                    view.last_started = event.started_at
+                elif isinstance(event, RunFinished):
+                    self._finish(view, event)
+                    if event.outcome in FAILED_OUTCOMES:
+                        failures.append(event)
+                else:
+                    view.skip_count += event.count
+                    view.last_skipped = event.at
+            elif isinstance(event, (TaskPaused, TaskResumed)):
+                view = self.tasks.get(event.task_id)
+                if view is not None:
+                    view.paused = isinstance(event, TaskPaused)
+            elif isinstance(event, SchedulerStarted):
+                self.phase = SchedulerPhase.RUNNING
+            elif isinstance(event, SchedulerStopping):
+                self.phase = SchedulerPhase.STOPPING
+            elif isinstance(event, SchedulerStopped):
+                self.phase = SchedulerPhase.STOPPED
+                for view in self.tasks.values():
+                    view.next_fire_time = None
+        return failures
+
+    @staticmethod
+    def _finish(view: TaskView, event: RunFinished) -> None:
+        view.running = max(0, view.running - 1)
+        view.last_started = event.started_at
+        view.last_duration = event.duration
+        view.last_outcome = event.outcome
+        view.last_finished = event.at
+        view.run_count += 1
+        error = None
+        if event.outcome in FAILED_OUTCOMES:
+            view.failure_count += 1
+            error = ": ".join(part for part in (event.error_type, event.error_message) if part)
+            view.last_error = error or event.outcome.value
+            if event.traceback:
+                view.last_traceback = event.traceback
+        view.recent.append(
+            RunRecord(event.started_at, event.duration, event.outcome, event.kind, error)
+        )
+
+    def counts(self) -> tuple[int, int, int]:
+        """How many tasks are running, paused and failing."""
+        running = paused = failing = 0
+        for view in self.tasks.values():
+            running += view.running > 0
+            paused += view.paused
+            failing += view.failing
+        return running, paused, failing

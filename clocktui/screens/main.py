@@ -1,0 +1,171 @@
+"""MainScreen: the status line, the task table, the filter and the log pane."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from clocktui.logbook import LogEntry
+from clocktui.widgets.log_pane import LogPane
+from clocktui.widgets.status_header import StatusHeader
+from clocktui.widgets.task_table import TaskTable
+
+if TYPE_CHECKING:
+    from clocktui.app import ClockConsole
+
+__all__ = ["MainScreen"]
+
+_SORT_NAMES = {
+    "name": "name",
+    "next": "next run",
+    "state": "state",
+    "failures": "failures",
+    "last": "last run",
+    "group": "group",
+}
+
+
+class MainScreen(Screen[None]):
+    """Every task at a glance, with k9s-style keys."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "run", "Run now"),
+        Binding("p", "pause", "Pause/resume"),
+        Binding("P", "pause_all", "Pause/resume all", key_display="P"),
+        Binding("c", "cancel", "Cancel run"),
+        Binding("enter", "details", "Details"),
+        Binding("/", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+        Binding("l", "logs", "Logs all/task"),
+        Binding("?", "help", "Help"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logs_of_selected = False
+        self._rebuild_pending = False
+
+    @property
+    def console(self) -> ClockConsole:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        console = self.console
+        yield StatusHeader(console.target.name, console.model, console.now, console.zone)
+        yield Input(placeholder="Filter tasks by name or group", id="filter", compact=True)
+        yield TaskTable(console.model, console.now, console.zone, id="tasks")
+        yield LogPane(console.logbook, console.zone, id="logs")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.table.rebuild()
+        self.log_pane.show(None, "Logs: all tasks")
+        self.table.focus()
+        self.set_interval(1.0, self.tick)
+
+    @property
+    def table(self) -> TaskTable:
+        return self.query_one(TaskTable)
+
+    @property
+    def log_pane(self) -> LogPane:
+        return self.query_one(LogPane)
+
+    def tick(self) -> None:
+        """Countdowns moved on: redraw the lines in view and the clock."""
+        self.table.refresh()
+        self.query_one(StatusHeader).refresh()
+
+    # ----- model updates (called by the app) ----------------------------------------
+    def model_changed(self) -> None:
+        """Events arrived: re-sort and redraw once per refresh, however many batches."""
+        if not self._rebuild_pending:
+            self._rebuild_pending = True
+            self.call_after_refresh(self._rebuild)
+
+    def _rebuild(self) -> None:
+        self._rebuild_pending = False
+        self.table.rebuild()
+        self.query_one(StatusHeader).refresh()
+
+    def logs_added(self, entries: list[LogEntry]) -> None:
+        self.log_pane.append(entries)
+
+    # ----- actions ---------------------------------------------------------------------
+    def action_run(self) -> None:
+        if (view := self.table.selected) is not None:
+            self.console.controller.run_now(view)
+
+    def action_pause(self) -> None:
+        if (view := self.table.selected) is not None:
+            self.console.controller.toggle_pause(view)
+
+    def action_pause_all(self) -> None:
+        _, paused, _ = self.console.model.counts()
+        if paused == len(self.console.model.tasks):
+            self.console.controller.resume_all()
+        else:
+            self.console.controller.pause_all()
+
+    def action_cancel(self) -> None:
+        if (view := self.table.selected) is not None:
+            self.console.controller.cancel(view)
+
+    def action_details(self) -> None:
+        if (view := self.table.selected) is not None:
+            from clocktui.screens.detail import DetailScreen
+
+            self.app.push_screen(DetailScreen(view.task_id))
+
+    def action_help(self) -> None:
+        from clocktui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    def action_sort(self) -> None:
+        key = self.table.cycle_sort()
+        self.notify(f"Sorted by {_SORT_NAMES.get(key, key)}", timeout=2)
+
+    def action_logs(self) -> None:
+        self.logs_of_selected = not self.logs_of_selected
+        self._show_logs()
+
+    def _show_logs(self) -> None:
+        view = self.table.selected
+        if self.logs_of_selected and view is not None:
+            self.log_pane.show(view.task_id, f"Logs: {view.name}")
+        else:
+            self.log_pane.show(None, "Logs: all tasks")
+
+    @on(TaskTable.Highlighted)
+    def _follow_selection(self) -> None:
+        if self.logs_of_selected:
+            self._show_logs()
+
+    # ----- filter --------------------------------------------------------------------
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.add_class("-shown")
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.remove_class("-shown")
+        self.table.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            event.input.remove_class("-shown")
+        self.table.focus()

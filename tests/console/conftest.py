@@ -1,0 +1,104 @@
+"""Fixtures for console tests: a fixture app on a FakeClock and helpers to drive it."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from datetime import timezone
+from typing import TypeVar
+
+import pytest
+from textual.pilot import Pilot
+
+from aioclock_core.testing import FakeClock
+from clocktui.app import ClockConsole, make_app
+from clocktui.model import SchedulerPhase, TaskView
+from clocktui.widgets.task_table import TaskTable
+from tests.apps import console_app
+
+T = TypeVar("T")
+SIZE = (160, 45)
+STEP_TIMEOUT = 5.0
+"""Real seconds any single wait in a console test may take."""
+
+
+def build_console(*, fail: bool = True, paused: bool = False) -> ClockConsole:
+    """The console of a fresh fixture app: UTC display, pinned theme, frozen clock."""
+    console = make_app(console_app.make(fail=fail), display_tz=timezone.utc, paused=paused)
+    console.theme = "textual-dark"
+    return console
+
+
+@pytest.fixture
+def console() -> ClockConsole:
+    return build_console()
+
+
+async def bounded(awaitable: Awaitable[T], timeout: float = STEP_TIMEOUT) -> T:
+    """Await with a timeout, so a broken test fails instead of hanging."""
+    return await asyncio.wait_for(awaitable, timeout)
+
+
+async def until(condition: Callable[[], bool], pilot: Pilot[object], what: str) -> None:
+    """Let the console process messages until `condition` holds (bounded)."""
+
+    async def poll() -> None:
+        while not condition():
+            await pilot.pause(0.01)
+
+    try:
+        await bounded(poll())
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting until {what}") from None
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    """Wait until every event published so far has reached the console and been drawn."""
+    console = pilot.app
+    assert isinstance(console, ClockConsole)
+    delivered = await bounded(asyncio.to_thread(console.target.flush_events, STEP_TIMEOUT))
+    assert delivered, "the core's event bus did not deliver in time"
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def started(pilot: Pilot[object]) -> None:
+    """Wait until the hosted scheduler runs and the console knows it."""
+    console = pilot.app
+    assert isinstance(console, ClockConsole)
+    await until(lambda: console.model.phase is SchedulerPhase.RUNNING, pilot, "the app started")
+    await settle(pilot)
+
+
+async def advance(pilot: Pilot[object], seconds: float) -> None:
+    """Move the fake clock on the scheduler's own loop, then let the console catch up."""
+    console = pilot.app
+    assert isinstance(console, ClockConsole)
+    clock = console.target.clock
+    assert isinstance(clock, FakeClock)
+    future = asyncio.run_coroutine_threadsafe(clock.advance(seconds), console.host.loop)
+    await bounded(asyncio.wrap_future(future))
+    await settle(pilot)
+
+
+def time_limit(
+    seconds: float = 30.0,
+) -> Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]]:
+    """Bound a whole async test: it fails after `seconds` instead of hanging the run."""
+
+    def decorate(test: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        @functools.wraps(test)
+        async def bounded_test(*args: object, **kwargs: object) -> None:
+            await asyncio.wait_for(test(*args, **kwargs), seconds)
+
+        return bounded_test
+
+    return decorate
+
+
+def select(console: ClockConsole, name: str) -> TaskView:
+    """Put the main table's cursor on the task called `name`."""
+    view = next(v for v in console.model.tasks.values() if v.name == name)
+    console.screen.query_one(TaskTable).select(view.task_id)
+    return view

@@ -1,0 +1,216 @@
+"""Pilot tests of the main screen: rows, keys, filter, sort, logs and quitting."""
+
+from __future__ import annotations
+
+from aioclock_core.events import RunKind, RunStarted, TaskPaused
+from aioclock_core.testing import EventRecorder
+from clocktui.app import ClockConsole
+from clocktui.model import SchedulerPhase
+from clocktui.widgets.log_pane import LogPane
+from clocktui.widgets.task_table import TaskTable
+from tests.console.conftest import (
+    SIZE,
+    advance,
+    build_console,
+    select,
+    settle,
+    started,
+    time_limit,
+    until,
+)
+
+
+def table_of(console: ClockConsole) -> TaskTable:
+    return console.screen.query_one(TaskTable)
+
+
+def shown_names(console: ClockConsole) -> list[str]:
+    return [console.model.tasks[task_id].name for task_id in table_of(console).order]
+
+
+@time_limit()
+async def test_table_lists_every_task_sorted_by_name_with_trigger_words(
+    console: ClockConsole,
+) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert shown_names(console) == [
+            "flaky upload",
+            "heartbeat",
+            "noon report",
+            "sync inventory",
+            "warm cache",
+            "weekly digest",
+        ]
+        triggers = {view.name: view.trigger for view in console.model.tasks.values()}
+        assert triggers["noon report"] == "cron 0 12 * * * Asia/Kolkata"
+        assert triggers["weekly digest"] == "at 14:00 on Sundays UTC"
+
+
+@time_limit()
+async def test_countdown_follows_the_fake_clock(console: ClockConsole) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        view = select(console, "heartbeat")
+        table = table_of(console)
+        assert table._cells(view)[5][0] == "10 s"
+        await advance(pilot, 3)
+        assert table._cells(view)[5][0] == "7 s"
+
+
+@time_limit()
+async def test_r_starts_a_manual_run_of_the_selected_task(console: ClockConsole) -> None:
+    recorder = EventRecorder(console.target)
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        view = select(console, "heartbeat")
+        await pilot.press("r")
+        await until(lambda: view.run_count == 1, pilot, "the run finished")
+        runs = [e for e in recorder.of_type(RunStarted) if isinstance(e, RunStarted)]
+        manual = [(run.task_name, run.kind) for run in runs if run.kind is RunKind.MANUAL]
+        assert manual == [("heartbeat", RunKind.MANUAL)]
+
+
+@time_limit()
+async def test_p_pauses_the_selected_task_and_its_row_shows_paused(console: ClockConsole) -> None:
+    recorder = EventRecorder(console.target)
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        view = select(console, "heartbeat")
+        await pilot.press("p")
+        await until(lambda: view.paused, pilot, "the task is paused")
+        await settle(pilot)
+        cells = table_of(console)._cells(view)
+        assert cells[3][0] == "paused"
+        assert cells[5][0] == ""  # no countdown while paused
+        assert [e.task_name for e in recorder.of_type(TaskPaused)] == ["heartbeat"]  # type: ignore[attr-defined]
+        await pilot.press("p")
+        await until(lambda: not view.paused, pilot, "the task is resumed")
+
+
+@time_limit()
+async def test_shift_p_pauses_every_task_then_resumes_them(console: ClockConsole) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("P")
+        await until(lambda: console.model.counts()[1] == 6, pilot, "all tasks are paused")
+        await pilot.press("P")
+        await until(lambda: console.model.counts()[1] == 0, pilot, "all tasks are resumed")
+
+
+@time_limit()
+async def test_paused_option_starts_with_every_task_paused() -> None:
+    console = build_console(paused=True)
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await until(lambda: console.model.counts()[1] == 6, pilot, "all tasks are paused")
+
+
+@time_limit()
+async def test_filter_hides_rows_that_do_not_match(console: ClockConsole) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("slash", "r", "e", "p")
+        assert shown_names(console) == ["noon report", "weekly digest"]  # by name or group
+        await pilot.press("enter")
+        assert table_of(console).has_focus
+        await pilot.press("escape")
+        assert len(shown_names(console)) == 6
+
+
+@time_limit()
+async def test_s_cycles_the_sort_column(console: ClockConsole) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("s")
+        assert table_of(console).sort_key == "next"
+        await advance(pilot, 0)
+        assert shown_names(console) == [
+            "heartbeat",
+            "flaky upload",
+            "sync inventory",
+            "noon report",
+            "weekly digest",
+            "warm cache",  # ran once: no next run, so last
+        ]
+
+
+@time_limit()
+async def test_failing_task_shows_failed_and_counts_it(console: ClockConsole) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await advance(pilot, 30)
+        view = select(console, "flaky upload")
+        assert view.failing and view.failure_count == 1
+        assert table_of(console)._cells(view)[8][0] == "failed"
+        assert console.model.counts()[2] == 1
+        assert any("flaky upload failed" in str(n.message) for n in console._notifications)
+
+
+@time_limit()
+async def test_log_pane_shows_task_logs_and_l_switches_to_the_selected_task(
+    console: ClockConsole,
+) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await advance(pilot, 10)
+        await until(lambda: len(console.logbook.entries) >= 2, pilot, "logs arrived")
+        names = {entry.task_name for entry in console.logbook.entries}
+        assert {"heartbeat", "warm cache"} <= names
+        warm = next(e for e in console.logbook.entries if e.task_name == "warm cache")
+        assert warm.message == "cache [bold]warm[/]"
+        select(console, "heartbeat")
+        await pilot.press("l")
+        pane = console.screen.query_one(LogPane)
+        assert pane.task_id == select(console, "heartbeat").task_id
+        assert pane.border_title == "Logs: heartbeat"
+        await pilot.press("l")
+        assert pane.task_id is None
+
+
+@time_limit()
+async def test_q_stops_the_scheduler_runs_the_lifespan_exit_and_exits_zero(
+    console: ClockConsole,
+) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("q")
+        await until(lambda: console.host.stopped, pilot, "the scheduler stopped")
+        await pilot.pause()
+    assert console.target.lifespan_steps == ["enter", "exit"]  # type: ignore[attr-defined]
+    assert console.return_code == 0
+    assert console.model.phase is SchedulerPhase.STOPPED
+
+
+@time_limit()
+async def test_help_screen_opens_with_question_mark_and_closes_with_escape(
+    console: ClockConsole,
+) -> None:
+    from clocktui.screens.help import HelpScreen
+
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(console.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(console.screen, HelpScreen)
+
+
+@time_limit()
+async def test_command_palette_runs_a_task_by_name(console: ClockConsole) -> None:
+    recorder = EventRecorder(console.target)
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Run heartbeat")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+
+        def manual_runs() -> list[str]:
+            runs = recorder.of_type(RunStarted)
+            return [
+                r.task_name for r in runs if isinstance(r, RunStarted) and r.kind is RunKind.MANUAL
+            ]
+
+        await until(lambda: bool(manual_runs()), pilot, "the manual run started")
+        assert manual_runs() == ["heartbeat"]
