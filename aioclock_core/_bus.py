@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from aioclock_core.events import Event
+from aioclock_core.events import Event, Subscription
 
 logger = logging.getLogger("aioclock")
 
@@ -17,17 +18,17 @@ BatchCallback = Callable[[Sequence[Event]], None]
 _MAX_BATCH = 2048
 
 
-class Subscription:
-    """A handle on one subscriber; `close()` stops delivery to it."""
+class _Subscriber:
+    """One subscriber's callback and where it runs."""
 
-    def __init__(self, bus: EventBus, callback: BatchCallback, on_loop: bool) -> None:
-        self._bus = bus
+    __slots__ = ("callback", "on_loop")
+
+    def __init__(self, callback: BatchCallback, on_loop: bool) -> None:
         self.callback = callback
         self.on_loop = on_loop
 
-    def close(self) -> None:
-        """Stop delivering events to this subscriber."""
-        self._bus._remove(self)
+    def __repr__(self) -> str:
+        return f"<subscriber {self.callback!r}>"
 
 
 class EventBus:
@@ -39,8 +40,8 @@ class EventBus:
     """
 
     def __init__(self) -> None:
-        self._threaded: list[Subscription] = []
-        self._inline: list[Subscription] = []
+        self._threaded: list[_Subscriber] = []
+        self._inline: list[_Subscriber] = []
         self._queues: list[_BoundedQueue] = []
         self._outbox: queue.SimpleQueue[Event | threading.Event | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -54,7 +55,7 @@ class EventBus:
         delays its own deliveries. `on_loop=True` calls it on the scheduler's loop right
         away: for fast, non-blocking callbacks (tests, stores) that need events in step.
         """
-        subscription = Subscription(self, callback, on_loop)
+        subscription = _Subscriber(callback, on_loop)
         with self._lock:
             if on_loop:
                 self._inline = [*self._inline, subscription]
@@ -62,7 +63,7 @@ class EventBus:
                 self._threaded = [*self._threaded, subscription]
                 self._start_thread()
             self._refresh()
-        return subscription
+        return Subscription(functools.partial(self._remove, subscription))
 
     async def iterate(self, max_pending: int = 10_000) -> AsyncIterator[Event]:
         """Yield events as they happen, on the scheduler's loop.
@@ -110,7 +111,7 @@ class EventBus:
             thread.join(timeout=5.0)
             self._thread = None
 
-    def _remove(self, subscription: Subscription) -> None:
+    def _remove(self, subscription: _Subscriber) -> None:
         with self._lock:
             self._inline = [s for s in self._inline if s is not subscription]
             self._threaded = [s for s in self._threaded if s is not subscription]

@@ -205,8 +205,16 @@ class AioClock(ControlMixin):
             limiter=task.limiter or self._limiter,
         )
 
-    async def serve(self) -> None:
+    @property
+    def shutdown_grace(self) -> float:
+        """Seconds running runs get to finish when serve() is cancelled."""
+        return self._shutdown_grace
+
+    async def serve(self, *, paused: bool = False) -> None:
         """Run the app until every trigger is exhausted or shutdown is asked for.
+
+        With `paused=True` every task starts paused (before any firing, even an
+        immediate one) until resumed through the control API.
 
         Enters the lifespan, runs start-up tasks, dispatches every task, and on the way
         out gives running runs a grace period, cancels the rest, runs shut-down tasks and
@@ -231,6 +239,9 @@ class AioClock(ControlMixin):
             StoreRecorder(self.store, self._task_records, self.replica), on_loop=True
         )
         self._scheduler = scheduler
+        if paused:
+            for entry in entries:
+                scheduler.pause(entry)
         watchdog = self._make_watchdog(scheduler)
         cancelled = False
         grace = self._shutdown_grace

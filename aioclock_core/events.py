@@ -7,6 +7,7 @@ iterator on the scheduler's loop). A slow or raising subscriber never delays a f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -14,6 +15,7 @@ from uuid import UUID
 
 __all__ = [
     "Event",
+    "Subscription",
     "RunKind",
     "RunOutcome",
     "SkipReason",
@@ -163,3 +165,14 @@ class LoopBlocked(Event):
     task_id: UUID | None
     task_name: str | None
     run_id: UUID | None
+
+
+class Subscription:
+    """A handle on one event subscriber; `close()` stops delivery to it."""
+
+    def __init__(self, close: Callable[[], None]) -> None:
+        self._close = close
+
+    def close(self) -> None:
+        """Stop delivering events to this subscriber (idempotent)."""
+        self._close()

@@ -93,7 +93,7 @@ class ClockConsole(App[int]):
         self.model.phase = SchedulerPhase.STOPPING
         self._model_changed()
         self.host.request_stop()
-        grace = float(getattr(self.target, "_shutdown_grace", 10.0))
+        grace = self.target.shutdown_grace
         self.set_timer(grace + _STOP_MARGIN, self._give_up_waiting)
 
     def _give_up_waiting(self) -> None:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Protocol
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
 from aioclock_core import AioClock
-from aioclock_core.events import Event
+from aioclock_core.events import Event, Subscription
 from clocktui.logbook import LogEntry
 
 __all__ = ["EventsArrived", "LogsArrived", "CommandAnswered", "HostStopped", "Bridge"]
@@ -47,10 +46,6 @@ class HostStopped(Message):
     """The scheduler thread has ended (serve() returned or raised)."""
 
 
-class _Subscription(Protocol):
-    def close(self) -> None: ...
-
-
 class _LogForwarder(logging.Handler):
     """Buffers records from any thread; posts one `LogsArrived` per burst."""
 
@@ -73,7 +68,7 @@ class Bridge:
         self.target = target
         self._lock = threading.Lock()
         self._logs: list[LogEntry] = []
-        self._subscription: _Subscription | None = None
+        self._subscription: Subscription | None = None
         self._handler = _LogForwarder(self)
         self._silenced: list[tuple[logging.Handler, int]] = []
         self._root_level: int | None = None

@@ -6,11 +6,10 @@ import asyncio
 import concurrent.futures
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TypeVar
 
 from aioclock_core import AioClock
-from aioclock_core.events import Event, SchedulerStarted
 
 __all__ = ["Host"]
 
@@ -39,7 +38,6 @@ class Host:
         self._stop_grace: float | None = None
         self._stop_requested = False
         self._on_stopped: list[Callable[[], None]] = []
-        self._pausing: asyncio.Future[int] | None = None
         self._lock = threading.Lock()
 
     # ----- life -------------------------------------------------------------------
@@ -115,9 +113,7 @@ class Host:
                     callback()
 
     async def _serve(self) -> None:
-        if self.paused:
-            self._pause_at_start()
-        task = asyncio.ensure_future(self.app.serve())
+        task = asyncio.ensure_future(self.app.serve(paused=self.paused))
         with self._lock:
             self._serve_task = task
         try:
@@ -132,29 +128,6 @@ class Host:
         except Exception as error:
             self.error = error
             self.error_traceback = "".join(traceback.format_exception(error))
-
-    def _pause_at_start(self) -> None:
-        """Pause every task the instant the scheduler starts, before any firing runs.
-
-        A start-up firing (Once, `first_run_strategy="immediate"`) is already due when
-        serve() wakes its caller, so `await pause_all()` after `wait_started()` comes too
-        late; SchedulerStarted reaches an on-loop subscriber before the loop runs anything
-        else. `pause_all` has no await inside, so it is driven to the end right here.
-        """
-
-        def on_events(events: Sequence[Event]) -> None:
-            if not any(isinstance(event, SchedulerStarted) for event in events):
-                return
-            subscription.close()
-            pausing = self.app.pause_all()
-            try:
-                pausing.send(None)
-            except StopIteration:
-                return
-            pausing.close()  # it awaited after all: pause on the next loop turn instead
-            self._pausing = asyncio.ensure_future(self.app.pause_all())
-
-        subscription = self.app.subscribe(on_events, on_loop=True)
 
     def _request_shutdown(self) -> None:
         if self.app.is_running:
