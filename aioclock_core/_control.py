@@ -7,9 +7,10 @@ import concurrent.futures
 from collections.abc import Coroutine
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from aioclock_core._entry import TaskEntry
+from aioclock_core.coordination import CommandKind, ControlCommand, Coordinator
 from aioclock_core.exceptions import SchedulerNotRunningError
 from aioclock_core.state import TaskSnapshot
 
@@ -28,6 +29,37 @@ class ControlMixin:
     _scheduler: Scheduler | None
     _loop: asyncio.AbstractEventLoop | None
     _shutdown_grace: float
+    coordinator: Coordinator | None
+
+    async def _share(self, kind: CommandKind, task: UUID | None, request: UUID) -> None:
+        """Tell the other replicas about a local control call (no-op without replicas)."""
+        if self.coordinator is not None:
+            await self.coordinator.broadcast(
+                ControlCommand(kind, task, request, self.coordinator.replica)
+            )
+
+    async def apply_remote_command(self, command: ControlCommand) -> None:
+        """Apply a control call that another replica or an attached console made."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        if command.kind is CommandKind.PAUSE_ALL:
+            for entry in list(scheduler.entries.values()):
+                scheduler.pause(entry)
+            return
+        if command.kind is CommandKind.RESUME_ALL:
+            for entry in list(scheduler.entries.values()):
+                scheduler.resume(entry)
+            return
+        target = scheduler.entries.get(command.task_id) if command.task_id else None
+        if target is None:
+            return
+        if command.kind is CommandKind.PAUSE:
+            scheduler.pause(target)
+        elif command.kind is CommandKind.RESUME:
+            scheduler.resume(target)
+        elif command.kind is CommandKind.RUN_NOW:
+            scheduler.run_now(target, claim_key=str(command.request_id))
 
     def _require_scheduler(self) -> Scheduler:
         if self._scheduler is None:
@@ -43,31 +75,46 @@ class ControlMixin:
     async def pause(self, task: TaskRef) -> bool:
         """Pause a task: its firings are skipped (and reported) until resumed.
 
-        Returns False if it was already paused."""
-        return self._require_scheduler().pause(self._entry(task))
+        Returns False if it was already paused. With replicas, all of them pause it."""
+        entry = self._entry(task)
+        changed = self._require_scheduler().pause(entry)
+        await self._share(CommandKind.PAUSE, entry.task.id, uuid4())
+        return changed
 
     async def resume(self, task: TaskRef) -> bool:
         """Resume a paused task. Returns False if it was not paused."""
-        return self._require_scheduler().resume(self._entry(task))
+        entry = self._entry(task)
+        changed = self._require_scheduler().resume(entry)
+        await self._share(CommandKind.RESUME, entry.task.id, uuid4())
+        return changed
 
     async def pause_all(self) -> int:
         """Pause every task; returns how many were not paused before."""
         scheduler = self._require_scheduler()
-        return sum(scheduler.pause(entry) for entry in list(scheduler.entries.values()))
+        changed = sum(scheduler.pause(entry) for entry in list(scheduler.entries.values()))
+        await self._share(CommandKind.PAUSE_ALL, None, uuid4())
+        return changed
 
     async def resume_all(self) -> int:
         """Resume every paused task; returns how many were paused."""
         scheduler = self._require_scheduler()
-        return sum(scheduler.resume(entry) for entry in list(scheduler.entries.values()))
+        changed = sum(scheduler.resume(entry) for entry in list(scheduler.entries.values()))
+        await self._share(CommandKind.RESUME_ALL, None, uuid4())
+        return changed
 
     async def run_now(self, task: TaskRef) -> UUID | None:
         """Start a run now, through the same path as a scheduled run (DI, timeout, events).
 
         The overlap rule applies: if the task already has `max_concurrent_runs` runs
         going, the request is skipped (a RunSkipped event says so) and None is returned.
-        A paused task can still be run by hand. Returns the new run's id.
+        A paused task can still be run by hand. Returns the new run's id. With
+        replicas, the request is shared and exactly one replica runs it.
         """
-        run = self._require_scheduler().run_now(self._entry(task))
+        entry = self._entry(task)
+        request = uuid4()
+        claim_key = str(request) if self.coordinator is not None else None
+        run = self._require_scheduler().run_now(entry, claim_key=claim_key)
+        await self._share(CommandKind.RUN_NOW, entry.task.id, request)
         return None if run is None else run.run_id
 
     async def cancel_run(self, task: TaskRef) -> int:

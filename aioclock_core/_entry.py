@@ -12,15 +12,17 @@ from uuid import UUID
 import anyio
 
 from aioclock_core._timeline import Timeline
-from aioclock_core.events import RunKind
+from aioclock_core.events import RunKind, RunOutcome
 from aioclock_core.state import RunSummary, TaskSnapshot, TaskState
 from aioclock_core.task import Task
 
 
 @dataclass(eq=False, slots=True)
 class Run:
-    """One run in flight."""
+    """One run: in flight, then (as a task's last run) its outcome."""
 
+    task_id: UUID
+    task_name: str
     run_id: UUID
     kind: RunKind
     scheduled_for: datetime
@@ -29,6 +31,28 @@ class Run:
     cancelled_by_user: bool = False
     result: Any = None
     error: BaseException | None = None
+    started_at: datetime | None = None
+    duration: float = 0.0
+    outcome: RunOutcome | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    traceback: str | None = None
+    claim_key: str | None = None
+
+    def summary(self) -> RunSummary:
+        """The finished run's facts, as the public RunSummary."""
+        assert self.started_at is not None and self.outcome is not None
+        return RunSummary(
+            run_id=self.run_id,
+            kind=self.kind,
+            scheduled_for=self.scheduled_for,
+            started_at=self.started_at,
+            duration=self.duration,
+            outcome=self.outcome,
+            error_type=self.error_type,
+            error_message=self.error_message,
+            traceback=self.traceback,
+        )
 
 
 @dataclass(eq=False, slots=True)
@@ -49,7 +73,8 @@ class TaskEntry:
     runs: dict[UUID, Run] = field(default_factory=dict)
     run_count: int = 0
     failure_count: int = 0
-    last_run: RunSummary | None = None
+    last_run: Run | None = None
+    label: str = ""
 
     @property
     def next_fire_time(self) -> datetime | None:
@@ -71,7 +96,7 @@ class TaskEntry:
             state=state,
             next_fire_time=self.next_fire_time,
             running=len(self.runs),
-            last_run=self.last_run,
+            last_run=None if self.last_run is None else self.last_run.summary(),
             run_count=self.run_count,
             failure_count=self.failure_count,
             paused=self.paused,

@@ -11,41 +11,48 @@ from typing import TYPE_CHECKING
 from asyncer import asyncify
 
 from aioclock_core._entry import Run, TaskEntry
-from aioclock_core.events import RunFinished, RunOutcome, RunStarted
-from aioclock_core.logs import RunContext, set_current_run
-from aioclock_core.state import RunSummary
+from aioclock_core.coordination import UnavailablePolicy, firing_key
+from aioclock_core.events import RunFinished, RunOutcome, RunStarted, SkipReason
+from aioclock_core.logs import set_current_run
 
 if TYPE_CHECKING:
     from aioclock_core._scheduler import Scheduler
 
 logger = logging.getLogger("aioclock")
 
+_SUCCEEDED = RunOutcome.SUCCEEDED
+
 
 async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
-    """Run `entry`'s function once for `run`, and report how it went."""
-    task = entry.task
+    """Run `entry`'s function once for `run`, and report how it went.
+
+    This is the hot path of every firing: nothing here is built unless something
+    needs it (events only with subscribers, error text only on failure).
+    """
     clock = scheduler.clock
     bus = scheduler.bus
-    set_current_run(RunContext(task.id, task.name, run.run_id))
-    started_at = clock.now()
+    if scheduler.coordinator is not None and not await _claimed(scheduler, entry, run):
+        return
+    set_current_run(run)
+    run.started_at = started_at = clock.now()
     started = clock.monotonic()
     if bus.active:
         bus.publish(
             RunStarted(
-                at=started_at,
-                task_id=task.id,
-                task_name=task.name,
-                run_id=run.run_id,
-                scheduled_for=run.scheduled_for,
-                started_at=started_at,
-                kind=run.kind,
+                started_at,
+                run.task_id,
+                run.task_name,
+                run.run_id,
+                run.scheduled_for,
+                started_at,
+                run.kind,
             )
         )
+    timeout = entry.task.timeout
     timer = None
-    if task.timeout is not None:
-        timer = clock.call_at(started_at + timedelta(seconds=task.timeout), lambda: _time_out(run))
-    outcome = RunOutcome.SUCCEEDED
-    error: BaseException | None = None
+    if timeout is not None:
+        timer = clock.call_at(started_at + timedelta(seconds=timeout), lambda: _time_out(run))
+    run.outcome = _SUCCEEDED
     try:
         if entry.is_async:
             run.result = await entry.call()
@@ -58,78 +65,85 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
             finally:
                 clock.work_finished()
     except asyncio.CancelledError as cancelled:
-        error = cancelled
-        outcome = RunOutcome.TIMED_OUT if run.timed_out else RunOutcome.CANCELLED
+        _note_cancellation(run, cancelled, timeout)
         raise
     except Exception as exc:
-        error = exc
-        outcome = RunOutcome.FAILED
-        logger.error("Task %s failed: %r", task.name, exc, exc_info=exc)
+        run.error = exc
+        run.outcome = RunOutcome.FAILED
+        run.error_type = type(exc).__name__
+        run.error_message = str(exc)
+        run.traceback = "".join(traceback.format_exception(exc))
+        logger.error("Task %s failed: %r", run.task_name, exc, exc_info=exc)
     finally:
         if timer is not None:
             timer.cancel()
-        run.error = error
-        duration = clock.monotonic() - started
-        summary = _summarize(run, started_at, duration, outcome, error, task.timeout)
-        if outcome is RunOutcome.TIMED_OUT:
-            logger.error(
-                "Task %s timed out after %.3g s and was cancelled", task.name, task.timeout
-            )
-        scheduler.run_ended(entry, run, summary)
+        run.duration = clock.monotonic() - started
+        scheduler.run_ended(entry, run)
         if bus.active:
+            finished_at = clock.now()
             bus.publish(
                 RunFinished(
-                    at=clock.now(),
-                    task_id=task.id,
-                    task_name=task.name,
-                    run_id=run.run_id,
-                    scheduled_for=run.scheduled_for,
-                    started_at=started_at,
-                    finished_at=clock.now(),
-                    kind=run.kind,
-                    outcome=outcome,
-                    duration=duration,
-                    error_type=summary.error_type,
-                    error_message=summary.error_message,
-                    traceback=summary.traceback,
+                    finished_at,
+                    run.task_id,
+                    run.task_name,
+                    run.run_id,
+                    run.scheduled_for,
+                    started_at,
+                    finished_at,
+                    run.kind,
+                    run.outcome,
+                    run.duration,
+                    run.error_type,
+                    run.error_message,
+                    run.traceback,
                 )
             )
+
+
+async def _claimed(scheduler: Scheduler, entry: TaskEntry, run: Run) -> bool:
+    """Ask the coordinator whether this replica runs the firing; report it if not."""
+    coordinator = scheduler.coordinator
+    assert coordinator is not None
+    key = run.claim_key or firing_key(run.scheduled_for)
+    ttl = (entry.task.timeout or 0.0) + scheduler.claim_margin
+    claim = await coordinator.claim(run.task_id, key, ttl)
+    if claim.won:
+        return True
+    if claim.error is not None and coordinator.policy is UnavailablePolicy.RUN:
+        logger.warning(
+            "Task %s: coordinator unavailable (%s); running locally as the policy says",
+            run.task_name,
+            claim.error,
+        )
+        return True
+    if claim.error is not None:
+        logger.warning(
+            "Task %s: firing at %s skipped, coordinator unavailable (%s)",
+            run.task_name,
+            run.scheduled_for.isoformat(),
+            claim.error,
+        )
+        scheduler.run_declined(entry, run, SkipReason.UNAVAILABLE, claim.error)
+    else:
+        scheduler.run_declined(entry, run, SkipReason.ELSEWHERE, claim.holder)
+    return False
+
+
+def _note_cancellation(run: Run, cancelled: asyncio.CancelledError, timeout: float | None) -> None:
+    run.error = cancelled
+    if run.timed_out:
+        run.outcome = RunOutcome.TIMED_OUT
+        run.error_type = "TaskTimeoutError"
+        run.error_message = f"run exceeded its timeout of {timeout:g} s and was cancelled"
+        run.traceback = "".join(traceback.format_exception(cancelled))
+        logger.error("Task %s timed out after %.3g s and was cancelled", run.task_name, timeout)
+    else:
+        run.outcome = RunOutcome.CANCELLED
+        run.error_type = "CancelledError"
+        run.error_message = "run was cancelled"
 
 
 def _time_out(run: Run) -> None:
     if run.task is not None and not run.task.done():
         run.timed_out = True
         run.task.cancel("timeout")
-
-
-def _summarize(
-    run: Run,
-    started_at: object,
-    duration: float,
-    outcome: RunOutcome,
-    error: BaseException | None,
-    timeout: float | None,
-) -> RunSummary:
-    error_type = error_message = text = None
-    if outcome is RunOutcome.TIMED_OUT:
-        error_type = "TaskTimeoutError"
-        error_message = f"run exceeded its timeout of {timeout:g} s and was cancelled"
-        text = "".join(traceback.format_exception(error)) if error is not None else None
-    elif outcome is RunOutcome.CANCELLED:
-        error_type = "CancelledError"
-        error_message = "run was cancelled"
-    elif error is not None:
-        error_type = type(error).__name__
-        error_message = str(error)
-        text = "".join(traceback.format_exception(error))
-    return RunSummary(
-        run_id=run.run_id,
-        kind=run.kind,
-        scheduled_for=run.scheduled_for,
-        started_at=started_at,  # type: ignore[arg-type]
-        duration=duration,
-        outcome=outcome,
-        error_type=error_type,
-        error_message=error_message,
-        traceback=text,
-    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import itertools
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,8 +16,10 @@ from aioclock_core._clock import Clock, TimerHandle
 from aioclock_core._entry import Run, TaskEntry
 from aioclock_core._runner import execute_run
 from aioclock_core._timeline import Timeline
+from aioclock_core.coordination import Coordinator
 from aioclock_core.events import (
     RunKind,
+    RunOutcome,
     RunSkipped,
     SkipReason,
     TaskPaused,
@@ -24,10 +27,19 @@ from aioclock_core.events import (
     TaskScheduled,
 )
 from aioclock_core.exceptions import TaskIdNotFound
-from aioclock_core.state import RunSummary, TaskSnapshot
+from aioclock_core.state import TaskSnapshot
 from aioclock_core.triggers import BaseTrigger
 
 logger = logging.getLogger("aioclock")
+
+_run_id_base = uuid.uuid4().int
+_run_counter = itertools.count(1)
+
+
+def new_run_id() -> uuid.UUID:
+    """A run id unique across processes: a random 128-bit base (per process) plus a
+    counter, cheaper than uuid4() on the path of every firing."""
+    return uuid.UUID(int=(_run_id_base + next(_run_counter)) & ((1 << 128) - 1))
 
 
 def has_pure_timeline(trigger: BaseTrigger[Any]) -> bool:
@@ -42,9 +54,20 @@ class Scheduler:
     Everything here runs on the scheduler's event loop.
     """
 
-    def __init__(self, entries: Iterable[TaskEntry], clock: Clock, bus: EventBus) -> None:
+    def __init__(
+        self,
+        entries: Iterable[TaskEntry],
+        clock: Clock,
+        bus: EventBus,
+        coordinator: Coordinator | None = None,
+        interval_origin: datetime | None = None,
+        claim_margin: float = 300.0,
+    ) -> None:
         self.clock = clock
         self.bus = bus
+        self.coordinator = coordinator
+        self.interval_origin = interval_origin
+        self.claim_margin = claim_margin
         self.entries: dict[uuid.UUID, TaskEntry] = {e.task.id: e for e in entries}
         self._by_name = {e.task.name: e for e in self.entries.values()}
         self._heap: list[tuple[float, int, TaskEntry]] = []
@@ -60,7 +83,7 @@ class Scheduler:
         self._running = 0
         self._dispatching = False
         self._started = False
-        self._on_run_ended: list[Callable[[TaskEntry, RunSummary], None]] = []
+        self._loop = asyncio.get_running_loop()
 
     # ----- lifecycle -------------------------------------------------------------
     def start(
@@ -81,7 +104,9 @@ class Scheduler:
                 continue
             self._live += 1
             if has_pure_timeline(entry.task.trigger):
-                entry.timeline = Timeline(entry.task.trigger, anchor, resume.get(entry.task.id))
+                entry.timeline = Timeline(
+                    entry.task.trigger, anchor, resume.get(entry.task.id), self.interval_origin
+                )
                 self._plan(entry)
             else:
                 entry.legacy = True
@@ -122,7 +147,8 @@ class Scheduler:
                     next_fire_time=pending,
                 )
             )
-        entry.task.trigger.expected_trigger_time = pending
+        # aioclock's informational field; set through __dict__ to skip pydantic's setattr.
+        entry.task.trigger.__dict__["expected_trigger_time"] = pending
         if pending is None:
             if not entry.runs and not timeline.can_restart:
                 self._finish(entry)
@@ -209,6 +235,7 @@ class Scheduler:
         reason: SkipReason,
         count: int,
         kind: RunKind = RunKind.SCHEDULE,
+        detail: str | None = None,
     ) -> None:
         if reason is SkipReason.OVERLAP:
             logger.warning(
@@ -218,6 +245,8 @@ class Scheduler:
                 instant.isoformat(),
                 entry.task.max_concurrent_runs,
             )
+        elif reason is SkipReason.ELSEWHERE:
+            logger.debug("Task %s: firing at %s ran on %s", entry.task.name, instant, detail)
         elif reason is SkipReason.MISSED:
             logger.warning(
                 "Task %s: %d firing(s) up to %s missed (the scheduler woke up late)",
@@ -235,41 +264,50 @@ class Scheduler:
                     reason=reason,
                     count=count,
                     kind=kind,
+                    detail=detail,
                 )
             )
 
     def _start_run(self, entry: TaskEntry, instant: datetime, kind: RunKind) -> Run:
-        run = Run(run_id=uuid.uuid4(), kind=kind, scheduled_for=instant)
+        task = entry.task
+        run = Run(task.id, task.name, new_run_id(), kind, instant)
         entry.runs[run.run_id] = run
         self._running += 1
         self.runs_done.clear()
-        run.task = asyncio.get_running_loop().create_task(
-            execute_run(self, entry, run), name=f"aioclock:{entry.task.name}"
-        )
+        run.task = self._loop.create_task(execute_run(self, entry, run), name=entry.label)
         return run
 
-    def run_ended(self, entry: TaskEntry, run: Run, summary: RunSummary) -> None:
+    def run_ended(self, entry: TaskEntry, run: Run) -> None:
         """Called by the runner when a run is over: update counters, re-plan if needed."""
-        entry.runs.pop(run.run_id, None)
+        del entry.runs[run.run_id]
         self._running -= 1
         entry.run_count += 1
-        if summary.outcome.value in ("failed", "timed_out"):
+        if run.outcome is RunOutcome.FAILED or run.outcome is RunOutcome.TIMED_OUT:
             entry.failure_count += 1
-        entry.last_run = summary
-        for callback in self._on_run_ended:
-            callback(entry, summary)
+        entry.last_run = run
+        self._after_run(entry)
+
+    def run_declined(
+        self, entry: TaskEntry, run: Run, reason: SkipReason, detail: str | None
+    ) -> None:
+        """A run that another replica took (or that the coordinator could not allow)."""
+        del entry.runs[run.run_id]
+        self._running -= 1
+        self._skip(entry, run.scheduled_for, reason, 1, run.kind, detail)
+        self._after_run(entry)
+
+    def _after_run(self, entry: TaskEntry) -> None:
+        """A run slot freed up: fire a deferred firing, restart Forever, or finish."""
         if self._running == 0:
             self.runs_done.set()
-        if self.stopping or entry.legacy or entry.timeline is None:
-            self._check_idle()
-            return
-        if entry.deferred and not entry.runs:
-            entry.deferred = False
-            self._fire(entry, self.clock.now())
-        elif not entry.runs and entry.timeline.pending is None:
-            if entry.timeline.can_restart:
-                entry.timeline.restart(self.clock.now())
-            self._plan(entry)
+        if not self.stopping and not entry.legacy and entry.timeline is not None:
+            if entry.deferred and not entry.runs:
+                entry.deferred = False
+                self._fire(entry, self.clock.now())
+            elif not entry.runs and entry.timeline.pending is None:
+                if entry.timeline.can_restart:
+                    entry.timeline.restart(self.clock.now())
+                self._plan(entry)
         self._check_idle()
 
     def _finish(self, entry: TaskEntry) -> None:
@@ -343,13 +381,17 @@ class Scheduler:
             )
         return True
 
-    def run_now(self, entry: TaskEntry) -> Run | None:
-        """Start a manual run, under the same overlap rule as a scheduled one."""
+    def run_now(self, entry: TaskEntry, claim_key: str | None = None) -> Run | None:
+        """Start a manual run, under the same overlap rule as a scheduled one.
+
+        With replicas, `claim_key` (the request's id) makes it run on one replica only."""
         now = self.clock.now()
         if len(entry.runs) >= entry.task.max_concurrent_runs:
             self._skip(entry, now, SkipReason.OVERLAP, 1, RunKind.MANUAL)
             return None
-        return self._start_run(entry, now, RunKind.MANUAL)
+        run = self._start_run(entry, now, RunKind.MANUAL)
+        run.claim_key = claim_key
+        return run
 
     def run_once(self, entry: TaskEntry) -> Run:
         """Run a start-up or shut-down task now; it is finished afterwards."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 from typing import Any
 
-from aioclock_core.triggers import BaseTrigger, OrTrigger
+from aioclock_core.triggers import BaseTrigger, Every, OrTrigger
 
 _FAST_FORWARD_AFTER = 10_000
 """Missed firings counted one by one before jumping straight past `now`."""
@@ -50,6 +51,58 @@ class _Line:
             self.pending = self.trigger.next_fire_time(None, anchor)
 
 
+class _EveryLine(_Line):
+    """An Every trigger's grid anchor + k·period, stepped by index (no search per firing)."""
+
+    __slots__ = ("index", "period", "start_index")
+
+    def __init__(
+        self,
+        trigger: Every,
+        anchor: datetime,
+        resume_from: datetime | None = None,
+        origin: datetime | None = None,
+    ) -> None:
+        self.trigger = trigger
+        self.limit = trigger.max_loop_count
+        self.count = 0
+        self.period = period = trigger.to_seconds
+        self.start_index = 0 if trigger.first_run_strategy == "immediate" else 1
+        if origin is not None:
+            # A grid shared by replicas: origin + k·period, whatever each process's start.
+            self.anchor = origin
+            since = ((resume_from or anchor) - origin).total_seconds()
+            if resume_from is not None:
+                self.index = round(since / period) + 1
+            else:
+                self.index = math.floor(since / period) + self.start_index
+        elif resume_from is not None:
+            self.anchor = resume_from
+            self.index = 1
+        else:
+            self.anchor = anchor
+            self.index = self.start_index
+        self.pending = self.anchor + timedelta(seconds=self.index * self.period)
+
+    def consume(self) -> None:
+        self.count += 1
+        if self.limit is not None and self.count >= self.limit:
+            self.pending = None
+        else:
+            self.index += 1
+            self.pending = self.anchor + timedelta(seconds=self.index * self.period)
+
+    def jump_past(self, now: datetime) -> None:
+        if self.pending is not None and self.pending <= now:
+            following = self.trigger.next_fire_time(now, self.anchor)
+            assert following is not None
+            self.index = round((following - self.anchor).total_seconds() / self.period)
+            self.pending = following
+
+    def restart(self, anchor: datetime) -> None:
+        return None  # an Every never waits for its run to end
+
+
 class Timeline:
     """The pending firing of a task and how to move past it.
 
@@ -60,13 +113,20 @@ class Timeline:
     __slots__ = ("_count", "_limit", "_lines", "pending")
 
     def __init__(
-        self, trigger: BaseTrigger[Any], anchor: datetime, resume_from: datetime | None = None
+        self,
+        trigger: BaseTrigger[Any],
+        anchor: datetime,
+        resume_from: datetime | None = None,
+        origin: datetime | None = None,
     ) -> None:
         if isinstance(trigger, OrTrigger):
             self._lines = [_Line(inner, anchor) for inner in trigger.triggers]
             self._limit: int | None = trigger.max_loop_count
         else:
-            self._lines = [_Line(trigger, anchor, resume_from)]
+            if isinstance(trigger, Every):
+                self._lines = [_EveryLine(trigger, anchor, resume_from, origin)]
+            else:
+                self._lines = [_Line(trigger, anchor, resume_from)]
             self._limit = None
         self._count = 0
         self.pending: datetime | None = None
@@ -76,6 +136,9 @@ class Timeline:
         if self._limit is not None and self._count >= self._limit:
             self.pending = None
             return
+        if len(self._lines) == 1:
+            self.pending = self._lines[0].pending
+            return
         pending = None
         for line in self._lines:
             if line.pending is not None and (pending is None or line.pending < pending):
@@ -84,6 +147,14 @@ class Timeline:
 
     def consume(self) -> None:
         """Move past the pending firing (one inner trigger's, for an OrTrigger)."""
+        if len(self._lines) == 1:
+            line = self._lines[0]
+            line.consume()
+            self._count += 1
+            self.pending = line.pending
+            if self._limit is not None and self._count >= self._limit:
+                self.pending = None
+            return
         for line in self._lines:
             if line.pending is not None and line.pending == self.pending:
                 line.consume()

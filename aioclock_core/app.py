@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -20,6 +20,7 @@ from aioclock_core._entry import Run, TaskEntry
 from aioclock_core._recording import StoreRecorder
 from aioclock_core._scheduler import Scheduler, grace_deadline
 from aioclock_core._watchdog import Culprit, LoopWatchdog, format_block_warning
+from aioclock_core.coordination import Coordinator
 from aioclock_core.events import (
     Event,
     LoopBlocked,
@@ -59,7 +60,14 @@ class AioClock(ControlMixin):
             continue from their last firing.
         resume_schedules: Continue Every/At/Cron timelines from the last firing the
             store knows (default True); False starts every timeline afresh.
-        replica: Name of this process among replicas, recorded with each run.
+        replica: Name of this process among replicas, recorded with each run
+            (default: the coordinator's replica name, if any).
+        coordinator: Shares firings and control among replicas (e.g. a Redis
+            coordinator): each firing runs on exactly one replica.
+        interval_origin: Every grids are origin + k·period instead of starting at
+            this process's start (default with a coordinator: the Unix epoch, so all
+            replicas share the same instants).
+        claim_margin: Seconds a run's claim outlives its timeout (default 300).
     """
 
     def __init__(
@@ -74,6 +82,9 @@ class AioClock(ControlMixin):
         store: Store | None = None,
         resume_schedules: bool = True,
         replica: str | None = None,
+        coordinator: Coordinator | None = None,
+        interval_origin: datetime | None = None,
+        claim_margin: float = 300.0,
     ) -> None:
         check_seconds(loop_block_threshold, "loop_block_threshold", "AioClock")
         if (
@@ -96,10 +107,22 @@ class AioClock(ControlMixin):
             )
         self.store: Store = store or MemoryStore()
         self.resume_schedules = resume_schedules
-        self.replica = replica
+        self.coordinator = coordinator
+        self.replica = replica or (coordinator.replica if coordinator is not None else None)
+        if interval_origin is None and coordinator is not None:
+            interval_origin = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        if interval_origin is not None and interval_origin.tzinfo is None:
+            raise ValueError(
+                f"AioClock(interval_origin={interval_origin!r}) needs an aware datetime "
+                "(add tzinfo=timezone.utc)"
+            )
+        self.interval_origin = interval_origin
+        check_seconds(claim_margin, "claim_margin", "AioClock")
+        self.claim_margin = float(claim_margin)
         self._limiter = limiter
         self._app_group = Group(limiter=limiter)
-        self._app_group._on_add.append(self._check_unique)
+        self._task_ids: dict[UUID, Task] = {}
+        self._app_group._on_add.append(self._claim)
         self._groups: list[Group] = []
         self._provider = new_provider()
         self._bus = EventBus()
@@ -135,19 +158,28 @@ class AioClock(ControlMixin):
             raise TypeError(f"include_group() takes a Group, got {type(group).__name__}")
         if group in self._groups:
             return
+        batch: dict[UUID, Task] = {}
         for task in group.tasks:
-            self._check_unique(task)
-        group._on_add.append(self._check_unique)
+            self._check_unique(task, batch)
+            batch[task.id] = task
+        for task in group.tasks:
+            self._claim(task)
+        group._on_add.append(self._claim)
         self._groups.append(group)
 
-    def _check_unique(self, task: Task) -> None:
-        for existing in self.tasks:
-            if existing.id == task.id:
-                raise DuplicateTaskError(
-                    f"Two tasks are named {task.name!r} ({existing.func!r} and {task.func!r}); "
-                    "task names must be unique because ids derive from them. Give one a "
-                    "distinct name: @app.task(trigger=..., name='...')"
-                )
+    def _check_unique(self, task: Task, batch: dict[UUID, Task] | None = None) -> None:
+        existing = self._task_ids.get(task.id) or (batch or {}).get(task.id)
+        if existing is not None:
+            raise DuplicateTaskError(
+                f"Two tasks are named {task.name!r} ({existing.func!r} and {task.func!r}); "
+                "task names must be unique because ids derive from them. Give one a "
+                "distinct name: @app.task(trigger=..., name='...')"
+            )
+
+    def _claim(self, task: Task) -> None:
+        """Check that `task`'s name is free in this app, then take it."""
+        self._check_unique(task)
+        self._task_ids[task.id] = task
         task.provider = self._provider
 
     @property
@@ -203,6 +235,7 @@ class AioClock(ControlMixin):
             call=call,
             is_async=is_async_function(task.func),
             limiter=task.limiter or self._limiter,
+            label=f"aioclock:{task.name}",
         )
 
     @property
@@ -233,7 +266,14 @@ class AioClock(ControlMixin):
         special = {Triggers.ON_START_UP, Triggers.ON_SHUT_DOWN}
         startup = [e for e in entries if e.task.trigger.type_ == Triggers.ON_START_UP]
         shutdown = [e for e in entries if e.task.trigger.type_ == Triggers.ON_SHUT_DOWN]
-        scheduler = Scheduler(entries, self.clock, self._bus)
+        scheduler = Scheduler(
+            entries,
+            self.clock,
+            self._bus,
+            coordinator=self.coordinator,
+            interval_origin=self.interval_origin,
+            claim_margin=self.claim_margin,
+        )
         resume = await self._open_store(entries)
         recorder = self._bus.subscribe(
             StoreRecorder(self.store, self._task_records, self.replica), on_loop=True
@@ -242,6 +282,8 @@ class AioClock(ControlMixin):
         if paused:
             for entry in entries:
                 scheduler.pause(entry)
+        if self.coordinator is not None:
+            await self.coordinator.start(self.name, self.apply_remote_command)
         watchdog = self._make_watchdog(scheduler)
         cancelled = False
         grace = self._shutdown_grace
@@ -268,6 +310,11 @@ class AioClock(ControlMixin):
         finally:
             self._publish(SchedulerStopped(at=self.clock.now()))
             recorder.close()
+            if self.coordinator is not None:
+                try:
+                    await self.coordinator.stop()
+                except Exception:
+                    logger.exception("Stopping the coordinator failed")
             await self._close_store()
             self._stopped.set()
             self._started.set()

@@ -48,6 +48,8 @@ class RunOutcome(str, Enum):
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
     """The process died while the run was going (found on the next start)."""
+    ABANDONED = "abandoned"
+    """A replica died during the run; its claim expired (found by another replica)."""
 
 
 class SkipReason(str, Enum):
@@ -59,6 +61,10 @@ class SkipReason(str, Enum):
     MISSED = "missed"
     """The scheduler woke later than the task's misfire grace time, or the firing
     was coalesced into a later one."""
+    ELSEWHERE = "elsewhere"
+    """Another replica claimed the firing and ran it (`detail` names it)."""
+    UNAVAILABLE = "unavailable"
+    """The coordinator could not be reached and the policy is to skip (`detail` says why)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +142,7 @@ class RunSkipped(Event):
     reason: SkipReason
     count: int = 1
     kind: RunKind = RunKind.SCHEDULE
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

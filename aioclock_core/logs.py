@@ -18,7 +18,7 @@ import logging
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 __all__ = ["RunContext", "current_run", "install_run_context", "RunContextFilter"]
@@ -33,19 +33,26 @@ class RunContext:
     run_id: UUID
 
 
-_current_run: ContextVar[RunContext | None] = ContextVar("aioclock_current_run", default=None)
+class _RunFacts(Protocol):
+    task_id: UUID
+    task_name: str
+    run_id: UUID
+
+
+_current_run: ContextVar[_RunFacts | None] = ContextVar("aioclock_current_run", default=None)
 _install_lock = threading.Lock()
 _installed = False
 
 
 def current_run() -> RunContext | None:
     """The run this code executes in, or None outside of any run."""
-    return _current_run.get()
+    facts = _current_run.get()
+    return None if facts is None else RunContext(facts.task_id, facts.task_name, facts.run_id)
 
 
-def set_current_run(context: RunContext) -> None:
-    """Mark the current context (a run's own asyncio task) as belonging to `context`."""
-    _current_run.set(context)
+def set_current_run(run: _RunFacts) -> None:
+    """Mark the current context (a run's own asyncio task) as belonging to `run`."""
+    _current_run.set(run)
 
 
 def _annotate(record: logging.LogRecord) -> None:
