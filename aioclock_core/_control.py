@@ -29,6 +29,7 @@ class ControlMixin:
     _scheduler: Scheduler | None
     _loop: asyncio.AbstractEventLoop | None
     _shutdown_grace: float
+    _stopped: asyncio.Event
     coordinator: Coordinator | None
 
     async def _share(self, kind: CommandKind, task: UUID | None, request: UUID) -> None:
@@ -61,8 +62,9 @@ class ControlMixin:
         elif command.kind is CommandKind.RUN_NOW:
             scheduler.run_now(target, claim_key=str(command.request_id))
 
-    def _require_scheduler(self) -> Scheduler:
-        if self._scheduler is None:
+    def _require_scheduler(self, reading: bool = False) -> Scheduler:
+        """The running scheduler (or, for reads, the last one, even after it stopped)."""
+        if self._scheduler is None or (self._stopped.is_set() and not reading):
             raise SchedulerNotRunningError(
                 "The app is not serving: start it with `await app.serve()` before "
                 "pausing, resuming or running tasks"
@@ -122,17 +124,17 @@ class ControlMixin:
         return self._require_scheduler().cancel_runs(self._entry(task))
 
     def snapshot(self, task: TaskRef) -> TaskSnapshot:
-        """The task's state now. Safe from any thread (it reads, never blocks)."""
-        return self._entry(task).snapshot()
+        """The task's state now (or when serving stopped). Safe from any thread."""
+        return self._require_scheduler(reading=True).find(task).snapshot()
 
     def snapshots(self) -> list[TaskSnapshot]:
         """The state of every task, in registration order."""
-        scheduler = self._require_scheduler()
+        scheduler = self._require_scheduler(reading=True)
         return [entry.snapshot() for entry in list(scheduler.entries.values())]
 
     def upcoming(self, task: TaskRef, count: int = 5) -> list[datetime]:
         """The task's next `count` firing instants (UTC), without consuming them."""
-        scheduler = self._require_scheduler()
+        scheduler = self._require_scheduler(reading=True)
         return scheduler.upcoming(scheduler.find(task), count)
 
     @property
@@ -153,7 +155,12 @@ class ThreadSafeControl:
 
     def _submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         loop = self._app._loop
-        if loop is None or loop.is_closed() or self._app._scheduler is None:
+        if (
+            loop is None
+            or loop.is_closed()
+            or self._app._scheduler is None
+            or (self._app._stopped.is_set())
+        ):
             coroutine.close()
             raise SchedulerNotRunningError(
                 "The app is not serving, so there is nothing to control yet"

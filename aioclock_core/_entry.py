@@ -70,7 +70,7 @@ class TaskEntry:
     deferred: bool = False
     heap_token: int = -1
     last_instant: datetime | None = None
-    runs: dict[UUID, Run] = field(default_factory=dict)
+    runs: dict[Run, Run] = field(default_factory=dict)  # keyed by identity: cheap to hash
     run_count: int = 0
     failure_count: int = 0
     last_run: Run | None = None

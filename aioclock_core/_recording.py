@@ -15,6 +15,7 @@ from aioclock_core.events import (
     TaskResumed,
 )
 from aioclock_core.stores.base import RunRecord, SkipRecord, Store, TaskRecord
+from aioclock_core.stores.memory import MemoryStore
 
 
 class StoreRecorder:
@@ -24,6 +25,9 @@ class StoreRecorder:
         self._store = store
         self._tasks = tasks
         self._replica = replica
+        # Memory does not outlive the process, so run starts and last firings (which only
+        # serve a restart) are not worth their cost on every firing there.
+        self._progress = not isinstance(store, MemoryStore)
 
     def _update(self, task_id: UUID, name: str, **changes: object) -> None:
         current = self._tasks.get(task_id) or TaskRecord(task_id=task_id, task_name=name)
@@ -42,6 +46,8 @@ class StoreRecorder:
         store = self._store
         for event in batch:
             if isinstance(event, RunStarted):
+                if not self._progress:
+                    continue
                 store.record_run_started(
                     RunRecord(
                         run_id=event.run_id,
@@ -84,7 +90,7 @@ class StoreRecorder:
                         at=event.at,
                     )
                 )
-                if event.kind is RunKind.SCHEDULE:
+                if self._progress and event.kind is RunKind.SCHEDULE:
                     self._update(event.task_id, event.task_name, last_fire_time=event.scheduled_for)
             elif isinstance(event, TaskPaused):
                 self._update(event.task_id, event.task_name, paused=True)

@@ -26,7 +26,7 @@ from aioclock_core.events import (
     TaskResumed,
     TaskScheduled,
 )
-from aioclock_core.exceptions import TaskIdNotFound
+from aioclock_core.exceptions import SchedulerNotRunningError, TaskIdNotFound
 from aioclock_core.state import TaskSnapshot
 from aioclock_core.triggers import BaseTrigger
 
@@ -213,10 +213,10 @@ class Scheduler:
             # Once): it runs when the current run ends, instead of being skipped.
             entry.deferred = True
             return
-        instant, coalesced = timeline.consume_through(now)
+        instant, coalesced, last_coalesced = timeline.consume_through(now)
         entry.last_instant = instant
-        if coalesced:
-            self._skip(entry, instant, SkipReason.MISSED, coalesced)
+        if coalesced and last_coalesced is not None:
+            self._skip(entry, last_coalesced, SkipReason.MISSED, coalesced)
         late = (now - instant).total_seconds()
         if task.misfire_grace_time is not None and late > task.misfire_grace_time:
             self._skip(entry, instant, SkipReason.MISSED, 1)
@@ -271,7 +271,7 @@ class Scheduler:
     def _start_run(self, entry: TaskEntry, instant: datetime, kind: RunKind) -> Run:
         task = entry.task
         run = Run(task.id, task.name, new_run_id(), kind, instant)
-        entry.runs[run.run_id] = run
+        entry.runs[run] = run
         self._running += 1
         self.runs_done.clear()
         run.task = self._loop.create_task(execute_run(self, entry, run), name=entry.label)
@@ -279,7 +279,7 @@ class Scheduler:
 
     def run_ended(self, entry: TaskEntry, run: Run) -> None:
         """Called by the runner when a run is over: update counters, re-plan if needed."""
-        del entry.runs[run.run_id]
+        del entry.runs[run]
         self._running -= 1
         entry.run_count += 1
         if run.outcome is RunOutcome.FAILED or run.outcome is RunOutcome.TIMED_OUT:
@@ -291,7 +291,7 @@ class Scheduler:
         self, entry: TaskEntry, run: Run, reason: SkipReason, detail: str | None
     ) -> None:
         """A run that another replica took (or that the coordinator could not allow)."""
-        del entry.runs[run.run_id]
+        del entry.runs[run]
         self._running -= 1
         self._skip(entry, run.scheduled_for, reason, 1, run.kind, detail)
         self._after_run(entry)
@@ -307,7 +307,9 @@ class Scheduler:
             elif not entry.runs and entry.timeline.pending is None:
                 if entry.timeline.can_restart:
                     entry.timeline.restart(self.clock.now())
-                self._plan(entry)
+                    self._plan(entry)
+                else:
+                    self._finish(entry)
         self._check_idle()
 
     def _finish(self, entry: TaskEntry) -> None:
@@ -385,6 +387,10 @@ class Scheduler:
         """Start a manual run, under the same overlap rule as a scheduled one.
 
         With replicas, `claim_key` (the request's id) makes it run on one replica only."""
+        if self.stopping:
+            raise SchedulerNotRunningError(
+                f"Cannot run {entry.task.name!r} now: the app is shutting down"
+            )
         now = self.clock.now()
         if len(entry.runs) >= entry.task.max_concurrent_runs:
             self._skip(entry, now, SkipReason.OVERLAP, 1, RunKind.MANUAL)

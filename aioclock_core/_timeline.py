@@ -162,26 +162,29 @@ class Timeline:
         self._count += 1
         self._refresh()
 
-    def consume_through(self, now: datetime) -> tuple[datetime, int]:
+    def consume_through(self, now: datetime) -> tuple[datetime, int, datetime | None]:
         """Consume the pending firing and every later one up to `now`.
 
-        Returns the latest consumed instant and how many earlier ones it stands for
-        (coalesced). Firings at the same instant as the latest are left pending.
+        Returns the latest consumed instant, how many earlier ones it stands for
+        (coalesced), and the latest of those earlier ones (None if there are none).
+        Firings at the same instant as the latest are left pending.
         """
         latest = self.pending
         assert latest is not None
         self.consume()
         coalesced = 0
+        previous: datetime | None = None
         while self.pending is not None and latest < self.pending <= now:
             if coalesced >= _FAST_FORWARD_AFTER:
                 for line in self._lines:
                     line.jump_past(now)
                 self._refresh()
                 break
+            previous = latest
             latest = self.pending
             self.consume()
             coalesced += 1
-        return latest, coalesced
+        return latest, coalesced, previous
 
     @property
     def can_restart(self) -> bool:

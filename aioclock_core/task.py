@@ -66,6 +66,14 @@ class Task:
                 f"{where}: trigger must be a trigger such as Every(seconds=10), "
                 f"got {self.trigger!r} ({type(self.trigger).__name__})"
             )
+        if type(self.trigger).next_fire_time is BaseTrigger.next_fire_time and (
+            type(self.trigger).trigger_next is BaseTrigger.trigger_next
+        ):
+            raise TypeError(
+                f"{where}: the custom trigger {type(self.trigger).__name__} implements neither "
+                "next_fire_time(after, anchor) nor aioclock's trigger_next(); implement "
+                "next_fire_time (see docs/triggers.md, custom triggers)"
+            )
         check_seconds(self.timeout, "timeout", where)
         check_seconds(self.misfire_grace_time, "misfire_grace_time", where)
         if (

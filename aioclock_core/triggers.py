@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from abc import ABC, abstractmethod
+from abc import ABC
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union
@@ -132,13 +132,20 @@ class BaseTrigger(BaseModel, ABC, Generic[TriggerTypeT]):
         """Legacy: False once the trigger should not fire any more."""
         return True
 
-    @abstractmethod
     async def trigger_next(self) -> None:
-        """Legacy: wait until the next firing, then return."""
+        """Legacy: wait until the next firing, then return.
 
-    @abstractmethod
+        aioclock-style custom triggers override this; for triggers that implement
+        `next_fire_time` it is derived from it (real clock)."""
+        wait = await self.get_waiting_time_till_next_trigger()
+        if wait:
+            await SYSTEM_CLOCK.sleep(wait)
+
     async def get_waiting_time_till_next_trigger(self) -> Union[float, None]:
         """Legacy: seconds until the next firing, or None if it will not fire again."""
+        now = SYSTEM_CLOCK.now()
+        following = self.next_fire_time(now, now)
+        return None if following is None else (following - now).total_seconds()
 
 
 class Forever(BaseTrigger[Literal[Triggers.FOREVER]]):
@@ -475,6 +482,14 @@ class OrTrigger(LoopController[Literal[Triggers.OR]]):
     type_: Literal[Triggers.OR] = Triggers.OR
     triggers: list[TriggerT]
     max_loop_count: Union[PositiveInt, None] = None
+
+    # The spec's `OrTrigger([Once(), Once()])`: the inner triggers may come positionally.
+    def __init__(self, triggers: list[Any] | None = None, /, **data: Any) -> None:
+        if triggers is not None:
+            if "triggers" in data:
+                raise TypeError("OrTrigger() got the triggers twice (positional and keyword)")
+            data["triggers"] = triggers
+        super().__init__(**data)
 
     def next_fire_time(self, after: datetime | None, anchor: datetime) -> datetime | None:
         firings = [trigger.next_fire_time(after, anchor) for trigger in self.triggers]

@@ -212,3 +212,16 @@ async def test_snapshot_tracks_last_run_and_counts(app: AioClock, clock: FakeClo
         assert snap.last_run is not None and snap.last_run.error_type == "ValueError"
         assert snap.next_fire_time == START + timedelta(seconds=30)
         assert app.upcoming("flaky", 3)[0] == snap.next_fire_time
+
+
+async def test_control_after_serving_stopped_is_refused_but_reads_work(app: AioClock) -> None:
+    @app.task(trigger=Every(seconds=10), name="t")
+    async def t() -> None: ...
+
+    async with serving(app):
+        pass
+    with pytest.raises(SchedulerNotRunningError):
+        await app.run_now("t")
+    with pytest.raises(SchedulerNotRunningError):
+        app.threadsafe.pause("t")
+    assert app.snapshot("t").run_count == 0

@@ -91,7 +91,10 @@ async def test_late_wakeup_coalesces_missed_firings_into_one_run(
     started = [e.scheduled_for for e in recorder.of_type(RunStarted)]
     assert started[:2] == [START + timedelta(seconds=10), START + timedelta(seconds=50)]
     missed = recorder.of_type(RunSkipped)
-    assert [(e.reason, e.count) for e in missed] == [(SkipReason.MISSED, 3)]
+    # 20, 30 and 40 s were missed; the skip names the latest of them.
+    assert [(e.reason, e.count, e.scheduled_for) for e in missed] == [
+        (SkipReason.MISSED, 3, START + timedelta(seconds=40))
+    ]
 
 
 async def test_firing_later_than_misfire_grace_time_is_reported_missed(
@@ -187,3 +190,18 @@ async def test_a_week_of_daily_cron_runs_in_simulated_time(
     finished = recorder.of_type(RunFinished)
     assert len(finished) == 7
     assert {e.scheduled_for.hour for e in finished} == {2}  # 03:00 CET = 02:00 UTC
+
+
+async def test_an_exhausted_task_is_announced_once(
+    app: AioClock, clock: FakeClock, recorder: EventRecorder
+) -> None:
+    from aioclock_core.events import TaskScheduled
+
+    @app.task(trigger=Every(seconds=10, max_loop_count=2))
+    async def twice() -> None: ...
+
+    async with serving(app):
+        await clock.advance(seconds=30)
+
+    nexts = [e.next_fire_time for e in recorder.of_type(TaskScheduled)]
+    assert nexts == [START + timedelta(seconds=10), START + timedelta(seconds=20), None]
