@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fast_depends import Depends
-
+from aioclock_core._di import Depends
 from aioclock_core.app import AioClock
 from aioclock_core.group import Group
 from aioclock_core.triggers import At, Cron, Every, Forever, Once, OnShutDown, OnStartUp, OrTrigger

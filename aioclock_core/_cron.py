@@ -22,8 +22,6 @@ from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from croniter import CroniterBadDateError, CroniterError, croniter
-
 __all__ = ["CronSyntaxError", "WallSchedule", "next_instant", "parse", "zone"]
 
 UTC = timezone.utc
@@ -31,6 +29,15 @@ _ONE_SECOND = timedelta(seconds=1)
 _ONE_MINUTE = timedelta(minutes=1)
 _TINY = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1)  # noqa: DTZ001 -- wall times here are naive on purpose
+
+
+def _croniter_errors() -> tuple[type[Exception], type[Exception]]:
+    """croniter's error types, imported only when an expression is parsed (import time)."""
+    from croniter import CroniterBadDateError, CroniterError
+
+    return CroniterBadDateError, CroniterError
+
+
 # croniter gives up after 50 years without a match; so do we.
 _MAX_YEARS_BETWEEN_MATCHES = 50
 # (low, high) of minute, hour, day of month, month, day of week (0 = Sunday), second.
@@ -136,6 +143,8 @@ class _CroniterSchedule:
 
     def __init__(self, expression: str) -> None:
         # One instance per expression, so random ('R') fields keep the values drawn once.
+        from croniter import croniter
+
         self._iterator = croniter(expression, _EPOCH)
         self._lock = threading.Lock()
 
@@ -143,7 +152,7 @@ class _CroniterSchedule:
         with self._lock:
             try:
                 found: datetime = self._iterator.get_next(datetime, start_time=wall)
-            except CroniterBadDateError:
+            except _croniter_errors()[0]:
                 return None
         return found
 
@@ -152,8 +161,10 @@ class _CroniterSchedule:
 def parse(expression: str) -> WallSchedule:
     """Parse ``expression`` once (cached); raise CronSyntaxError if it is unusable."""
     try:
+        from croniter import croniter
+
         expanded, nth_weekday = croniter.expand(expression)
-    except CroniterError as error:
+    except _croniter_errors()[1] as error:
         reason = str(error).strip().splitlines()[-1].rstrip(".")
         raise CronSyntaxError(
             f"{reason}; expected 5 fields 'minute hour day-of-month month day-of-week' "

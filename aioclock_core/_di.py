@@ -1,19 +1,34 @@
-"""Dependency injection: the only module that imports fast-depends."""
+"""Dependency injection: the only module that imports fast-depends (lazily: an app
+that uses no Depends never pays for importing it)."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any, get_args, get_origin
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
-from fast_depends import Depends, Provider, inject
-from fast_depends.dependencies.model import Dependant
+if TYPE_CHECKING:
+    from fast_depends import Provider
 
-__all__ = ["Depends", "Provider", "bind_dependencies", "check_parameters"]
+__all__ = ["Depends", "bind_dependencies", "check_parameters", "new_provider"]
+
+
+def Depends(
+    dependency: Callable[..., Any],
+    *,
+    use_cache: bool = True,
+    cast: bool = True,
+    cast_result: bool = False,
+) -> Any:
+    """Declare a parameter filled by calling `dependency` (fast-depends' `Depends`)."""
+    from fast_depends import Depends as make_dependency
+
+    return make_dependency(dependency, use_cache=use_cache, cast=cast, cast_result=cast_result)
 
 
 def _is_dependency_marker(value: object) -> bool:
-    return isinstance(value, Dependant)
+    kind = type(value)
+    return kind.__name__ == "Dependant" and kind.__module__.startswith("fast_depends.")
 
 
 def _annotation_has_dependency(annotation: object) -> bool:
@@ -61,7 +76,9 @@ def check_parameters(func: Callable[..., Any], where: str) -> None:
         )
     if uses_dependencies(func):
         try:
-            inject(func, dependency_provider=Provider())
+            from fast_depends import inject
+
+            inject(func, dependency_provider=new_provider())
         except AssertionError as problem:  # fast-depends' way of refusing a combination
             raise TypeError(
                 f"{where}: {problem}. A sync task can only use sync dependencies: make "
@@ -75,14 +92,13 @@ def bind_dependencies(
     """Return `func` with its dependencies resolved at each call (itself if it has none)."""
     if not uses_dependencies(func):
         return func
+    from fast_depends import inject
+
     return inject(func, dependency_provider=provider, cast_result=cast_result)
 
 
 def new_provider() -> Provider:
     """A fresh dependency provider (one per app, so overrides never leak between apps)."""
+    from fast_depends import Provider
+
     return Provider()
-
-
-def make_dependency(func: Callable[..., Any]) -> Any:
-    """`Depends(func)`, re-exported so the package has one import site."""
-    return Depends(func)

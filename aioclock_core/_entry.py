@@ -6,15 +6,16 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-import anyio
 
 from aioclock_core._timeline import Timeline
 from aioclock_core.events import RunKind, RunOutcome
 from aioclock_core.state import RunSummary, TaskSnapshot, TaskState
 from aioclock_core.task import Task
+
+if TYPE_CHECKING:
+    import anyio
 
 
 @dataclass(eq=False, slots=True)

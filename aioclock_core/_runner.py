@@ -8,8 +8,6 @@ import traceback
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from asyncer import asyncify
-
 from aioclock_core._entry import Run, TaskEntry
 from aioclock_core.coordination import UnavailablePolicy, firing_key
 from aioclock_core.events import RunFinished, RunOutcome, RunStarted, SkipReason
@@ -57,6 +55,8 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
         if entry.is_async:
             run.result = await entry.call()
         else:
+            from asyncer import asyncify  # only sync tasks need the thread machinery
+
             clock.work_started()
             try:
                 run.result = await asyncify(

@@ -116,7 +116,7 @@ async def run_with_injected_deps(func: Callable[..., Any]) -> Any:
     that needs dependencies the caller cannot know about.
     """
     task: Task | None = getattr(func, "__aioclock_task__", None)
-    provider = task.provider if task is not None and task.provider is not None else None
+    provider = task.provider() if task is not None and task.provider is not None else None
     call = bind_dependencies(func, provider if provider is not None else new_provider())
     if is_async_function(func):
         return await call()

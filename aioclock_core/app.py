@@ -7,15 +7,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
-
-import anyio
 
 from aioclock_core._bus import EventBus, Subscription
 from aioclock_core._clock import SYSTEM_CLOCK, Clock
 from aioclock_core._control import ControlMixin
-from aioclock_core._di import Provider, bind_dependencies, new_provider, uses_dependencies
+from aioclock_core._di import bind_dependencies, new_provider, uses_dependencies
 from aioclock_core._entry import Run, TaskEntry
 from aioclock_core._recording import StoreRecorder
 from aioclock_core._scheduler import Scheduler, grace_deadline
@@ -35,6 +33,10 @@ from aioclock_core.stores.base import Store, TaskRecord
 from aioclock_core.stores.memory import MemoryStore
 from aioclock_core.task import Task, check_seconds
 from aioclock_core.triggers import BaseTrigger, Triggers
+
+if TYPE_CHECKING:
+    import anyio
+    from fast_depends import Provider
 
 __all__ = ["AioClock"]
 
@@ -124,7 +126,7 @@ class AioClock(ControlMixin):
         self._task_ids: dict[UUID, Task] = {}
         self._app_group._on_add.append(self._claim)
         self._groups: list[Group] = []
-        self._provider = new_provider()
+        self._provider_instance: Provider | None = None
         self._bus = EventBus()
         self._scheduler: Scheduler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -180,7 +182,7 @@ class AioClock(ControlMixin):
         """Check that `task`'s name is free in this app, then take it."""
         self._check_unique(task)
         self._task_ids[task.id] = task
-        task.provider = self._provider
+        task.provider = self._get_provider
 
     @property
     def tasks(self) -> list[Task]:
@@ -191,6 +193,15 @@ class AioClock(ControlMixin):
     def _tasks(self) -> list[Task]:
         """aioclock 0.3 name for `tasks`."""
         return self.tasks
+
+    @property
+    def _provider(self) -> Provider:
+        return self._get_provider()
+
+    def _get_provider(self) -> Provider:
+        if self._provider_instance is None:
+            self._provider_instance = new_provider()
+        return self._provider_instance
 
     @property
     def dependencies(self) -> Provider:

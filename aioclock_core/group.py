@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-import anyio
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aioclock_core._di import check_parameters
 from aioclock_core.task import Task, check_seconds, qualified_name
 from aioclock_core.triggers import BaseTrigger
+
+if TYPE_CHECKING:
+    import anyio
 
 __all__ = ["Group"]
 

@@ -6,11 +6,12 @@ import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import anyio
+from typing import TYPE_CHECKING, Any
 
 from aioclock_core.triggers import BaseTrigger
+
+if TYPE_CHECKING:
+    import anyio
 
 __all__ = ["Task", "TASK_ID_NAMESPACE", "task_id_for"]
 

@@ -86,7 +86,8 @@ class BaseTrigger(BaseModel, ABC, Generic[TriggerTypeT]):
         restarts_after_run: True when the next firing is counted from the end of a run.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: schemas are built on first use, so `import aioclock_core` stays cheap.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     type_: TriggerTypeT
     expected_trigger_time: Union[datetime, None] = None
@@ -536,5 +537,4 @@ TriggerT = Annotated[
     Field(discriminator="type_"),
 ]
 """Any built-in trigger; validates JSON by its ``type_``."""
-
-OrTrigger.model_rebuild()
+# OrTrigger's schema (which needs TriggerT) is built on first use: see defer_build.
