@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from aioclock_core._di import bind_dependencies, new_provider
-from aioclock_core.app import AioClock
+from aioclock_core.app import AioClock, find_task_of
 from aioclock_core.exceptions import TaskIdNotFound, TaskTimeoutError
 from aioclock_core.group import is_async_function
 from aioclock_core.state import RunSummary, TaskState
@@ -115,7 +115,7 @@ async def run_with_injected_deps(func: Callable[..., Any]) -> Any:
     Sync functions run in a worker thread. Raises TypeError for an undecorated function
     that needs dependencies the caller cannot know about.
     """
-    task: Task | None = getattr(func, "__aioclock_task__", None)
+    task = find_task_of(func)
     provider = task.provider() if task is not None and task.provider is not None else None
     call = bind_dependencies(func, provider if provider is not None else new_provider())
     if is_async_function(func):

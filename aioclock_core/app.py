@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -43,6 +44,20 @@ __all__ = ["AioClock"]
 logger = logging.getLogger("aioclock")
 F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[["AioClock"], Any]
+
+
+_APPS: weakref.WeakSet[AioClock] = weakref.WeakSet()
+"""Every app alive, to find the task (and its dependency provider) of a bare function."""
+
+
+def find_task_of(func: Callable[..., Any]) -> Task | None:
+    """The task registered for `func` in any live app (the most recent registration)."""
+    found = None
+    for app in list(_APPS):
+        for task in app.tasks:
+            if task.func is func:
+                found = task
+    return found
 
 
 class AioClock(ControlMixin):
@@ -124,6 +139,7 @@ class AioClock(ControlMixin):
         self._limiter = limiter
         self._app_group = Group(limiter=limiter)
         self._task_ids: dict[UUID, Task] = {}
+        _APPS.add(self)
         self._app_group._on_add.append(self._claim)
         self._groups: list[Group] = []
         self._provider_instance: Provider | None = None

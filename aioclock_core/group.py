@@ -86,10 +86,6 @@ class Group:
                 limiter=self._limiter,
             )
             self._add(task)
-            try:
-                func.__aioclock_task__ = task  # type: ignore[attr-defined]
-            except (AttributeError, TypeError):
-                pass
             return func
 
         return register

@@ -31,7 +31,7 @@ def qualified_name(func: Callable[..., Any]) -> str:
     return f"{module}.{qualname}"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Task:
     """A task as the scheduler sees it.
 
