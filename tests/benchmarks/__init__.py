@@ -1,0 +1,1 @@
+"""On-demand benchmark suite comparing aioclock_core with other asyncio schedulers."""
