@@ -256,7 +256,9 @@ class AioClock(ControlMixin):
         await self._started.wait()
 
     def _bind(self, task: Task) -> TaskEntry:
-        call = bind_dependencies(task.func, self._provider)
+        # Only an app that uses Depends pays for importing fast-depends.
+        uses = uses_dependencies(task.func)
+        call = bind_dependencies(task.func, self._provider) if uses else task.func
         return TaskEntry(
             task=task,
             call=call,
