@@ -32,7 +32,11 @@ def make(*, fail: bool = True) -> ConsoleFixture:
         yield
         steps.append("exit")
 
-    app = ConsoleFixture(name="fixture", clock=FakeClock(start=START), lifespan=lifespan)
+    # No loop-blocking watch: it measures real time, which a loaded machine would let into
+    # the snapshots as a warning in the log pane.
+    app = ConsoleFixture(
+        name="fixture", clock=FakeClock(start=START), lifespan=lifespan, loop_block_threshold=None
+    )
     app.lifespan_steps = steps
     reports = Group(name="reports")
 
