@@ -26,6 +26,7 @@ from aioclock_core.events import (
     SchedulerStarted,
     SchedulerStopped,
     SchedulerStopping,
+    TaskPaused,
 )
 from aioclock_core.exceptions import DuplicateTaskError
 from aioclock_core.group import Group, is_async_function
@@ -123,6 +124,8 @@ class AioClock(ControlMixin):
                 f"SQLiteStore('history.sqlite3'), got {type(store).__name__}"
             )
         self.store: Store = store or MemoryStore()
+        self.store_is_default = store is None
+        """True while the app uses the MemoryStore it made itself (a host may replace it)."""
         self.resume_schedules = resume_schedules
         self.coordinator = coordinator
         self.replica = replica or (coordinator.replica if coordinator is not None else None)
@@ -327,6 +330,8 @@ class AioClock(ControlMixin):
                     if watchdog is not None:
                         watchdog.start()
                     self._publish(SchedulerStarted(at=self.clock.now(), task_count=len(entries)))
+                    for entry in self._restored_paused:  # paused in a previous life
+                        self._publish(TaskPaused(self.clock.now(), entry.task.id, entry.task.name))
                     self._started.set()
                     grace = await self._wait_for_end(scheduler)
                 except asyncio.CancelledError:
@@ -365,12 +370,15 @@ class AioClock(ControlMixin):
                 run.started_at.isoformat(),
             )
         self._task_records = await store.load_tasks()
+        self._restored_paused: list[TaskEntry] = []
         resume: dict[UUID, datetime] = {}
         for entry in entries:
             record = self._task_records.get(entry.task.id)
             if record is None:
                 continue
-            entry.paused = record.paused
+            if record.paused:
+                entry.paused = True
+                self._restored_paused.append(entry)
             continuable = entry.task.trigger.type_ in (Triggers.EVERY, Triggers.AT, Triggers.CRON)
             if self.resume_schedules and continuable and record.last_fire_time is not None:
                 resume[entry.task.id] = record.last_fire_time

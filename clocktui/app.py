@@ -6,6 +6,7 @@ import asyncio
 import signal
 from datetime import datetime, timezone, tzinfo
 from typing import ClassVar
+from uuid import UUID
 
 from rich.text import Text
 from textual.app import App
@@ -18,9 +19,10 @@ from clocktui.control import Controller
 from clocktui.formatting import outcome_word
 from clocktui.host import Host
 from clocktui.logbook import LogBook
-from clocktui.model import ConsoleModel, SchedulerPhase
+from clocktui.model import RECENT_RUNS, ConsoleModel, SchedulerPhase
 from clocktui.palette import TaskCommands
 from clocktui.screens.main import MainScreen
+from clocktui.seeding import HistoryLoaded, request_history
 
 __all__ = ["ClockConsole", "make_app"]
 
@@ -103,7 +105,11 @@ class ClockConsole(App[int]):
 
     # ----- messages from other threads -----------------------------------------------
     def on_events_arrived(self, message: EventsArrived) -> None:
+        phase = self.model.phase
         failures = self.model.apply(message.events)
+        if phase is SchedulerPhase.STARTING and self.model.phase is SchedulerPhase.RUNNING:
+            # The table needs each task's last run; a detail screen asks for more.
+            self.load_history(list(self.model.tasks), limit=1)
         for failure in failures[:_NOTIFY_AT_MOST]:
             error = failure.error_type or outcome_word(failure.outcome)
             self.notify(
@@ -114,6 +120,14 @@ class ClockConsole(App[int]):
             )
         if len(failures) > _NOTIFY_AT_MOST:
             self.notify(f"… and {len(failures) - _NOTIFY_AT_MOST} more failures", severity="error")
+        self._model_changed()
+
+    def load_history(self, task_ids: list[UUID], limit: int = RECENT_RUNS) -> None:
+        """Fold the tasks' runs of earlier sessions into the model (answered later)."""
+        request_history(self.target, self.host.loop, self, task_ids, limit)
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        self.model.seed(message.runs, message.paused)
         self._model_changed()
 
     def on_logs_arrived(self, _: LogsArrived) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from clocktui import __version__
+
+if TYPE_CHECKING:
+    from aioclock_core import AioClock
 
 __all__ = ["main", "build_parser"]
 
@@ -23,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="clocktui",
         description="A live console for an aioclock_core app: see every task, its next "
         "run and its last outcome; run, pause and cancel with one key.",
+        epilog="`clocktui history TARGET [TASK]` prints recent runs instead "
+        "(see `clocktui history --help`).",
     )
     parser.add_argument(
         "target", help="the app: 'module:attr', 'module' (attr 'app') or 'path/to/file.py:attr'"
@@ -37,17 +43,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--headless", action="store_true", help="serve without a screen, logging to stderr"
     )
     parser.add_argument("--paused", action="store_true", help="start with every task paused")
+    history = parser.add_mutually_exclusive_group()
+    history.add_argument(
+        "--db",
+        default=None,
+        metavar="PATH",
+        help="keep run history and task state in this SQLite file "
+        "(default: $XDG_DATA_HOME/clocktui/<app name>.sqlite3)",
+    )
+    history.add_argument(
+        "--no-history", action="store_true", help="keep history in memory only (lost on exit)"
+    )
     parser.add_argument("--version", action="version", version=f"clocktui {__version__}")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the console; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+def load_or_report(target: str, app_dir: str | None, factory: bool) -> AioClock | int:
+    """The app, or the exit code after printing why it could not be loaded."""
     from clocktui.loader import LoadError, UserCodeError, load_app
 
     try:
-        app = load_app(args.target, app_dir=args.app_dir, factory=args.factory)
+        return load_app(target, app_dir=app_dir, factory=factory)
     except LoadError as error:
         print(f"clocktui: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -55,6 +71,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error.user_traceback, end="", file=sys.stderr)
         print(f"clocktui: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the console (or `clocktui history ...`); returns the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["history"]:
+        from clocktui.history import run_history
+
+        return run_history(argv[1:])
+    args = build_parser().parse_args(argv)
+    app = load_or_report(args.target, args.app_dir, args.factory)
+    if isinstance(app, int):
+        return app
+    from aioclock_core.stores import StoreError
+    from clocktui.storage import HistoryOptionError, use_history_store
+
+    try:
+        use_history_store(app, args.db, args.no_history)
+    except (StoreError, HistoryOptionError) as error:
+        print(f"clocktui: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
 
     if args.headless:
         from clocktui.headless import serve_headless
@@ -66,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         console = make_app(app, paused=args.paused, handle_signals=True)
         console.run()
         host = console.host
+    if isinstance(host.error, StoreError):
+        print(f"clocktui: error: {host.error}", file=sys.stderr)
+        return EXIT_USAGE
     if host.error is not None:
         print(host.error_traceback or "", end="", file=sys.stderr)
         print(f"clocktui: error: the app stopped with {host.error!r}", file=sys.stderr)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -23,6 +23,7 @@ from aioclock_core.events import (
     TaskResumed,
     TaskScheduled,
 )
+from aioclock_core.stores import RunRecord as StoredRun
 from aioclock_core.task import Task
 from clocktui.formatting import FAILED_OUTCOMES
 
@@ -51,6 +52,21 @@ class RunRecord:
     outcome: RunOutcome
     kind: RunKind
     error: str | None
+    run_id: UUID | None = None
+
+    @classmethod
+    def of(cls, run: StoredRun) -> RunRecord:
+        """The console's record of a run the store kept (a finished one)."""
+        assert run.outcome is not None
+        return cls(
+            run.started_at, run.duration or 0.0, run.outcome, run.kind, _error_of(run), run.run_id
+        )
+
+
+def _error_of(run: StoredRun | RunFinished) -> str | None:
+    if run.outcome not in FAILED_OUTCOMES:
+        return None
+    return ": ".join(part for part in (run.error_type, run.error_message) if part) or None
 
 
 @dataclass(slots=True)
@@ -77,6 +93,8 @@ class TaskView:
     last_traceback: str | None = None
     last_error: str | None = None
     recent: deque[RunRecord] = field(default_factory=lambda: deque(maxlen=RECENT_RUNS))
+    recent_changes: int = 0
+    """Bumped whenever `recent` changes (a run finished, or history was loaded)."""
 
     @property
     def state(self) -> str:
@@ -166,16 +184,49 @@ class ConsoleModel:
         view.last_outcome = event.outcome
         view.last_finished = event.at
         view.run_count += 1
-        error = None
+        error = _error_of(event)
         if event.outcome in FAILED_OUTCOMES:
             view.failure_count += 1
-            error = ": ".join(part for part in (event.error_type, event.error_message) if part)
             view.last_error = error or event.outcome.value
             if event.traceback:
                 view.last_traceback = event.traceback
         view.recent.append(
-            RunRecord(event.started_at, event.duration, event.outcome, event.kind, error)
+            RunRecord(
+                event.started_at, event.duration, event.outcome, event.kind, error, event.run_id
+            )
         )
+        view.recent_changes += 1
+
+    def seed(self, runs: Mapping[UUID, Sequence[StoredRun]], paused: Iterable[UUID]) -> None:
+        """Fold in what the store knew at start-up: runs of earlier sessions (newest first)
+        and tasks restored paused. Runs already seen as events are not added twice; the
+        run and failure counters keep counting this session only."""
+        self.version += 1
+        for task_id in paused:
+            if task_id in self.tasks:
+                self.tasks[task_id].paused = True
+        for task_id, stored in runs.items():
+            view = self.tasks.get(task_id)
+            if view is None:
+                continue
+            seen = {record.run_id for record in view.recent}
+            earlier = [r for r in stored if r.outcome is not None and r.run_id not in seen]
+            if not earlier:
+                continue
+            view.recent = deque(
+                [*(RunRecord.of(r) for r in reversed(earlier)), *view.recent], maxlen=RECENT_RUNS
+            )
+            view.recent_changes += 1
+            if view.last_outcome is None:
+                newest = earlier[0]
+                view.last_started = newest.started_at
+                view.last_duration = newest.duration
+                view.last_outcome = newest.outcome
+                view.last_finished = newest.finished_at
+            failed = next((r for r in earlier if r.outcome in FAILED_OUTCOMES), None)
+            if failed is not None and view.last_error is None:
+                view.last_error = _error_of(failed) or failed.outcome.value  # type: ignore[union-attr]
+                view.last_traceback = failed.traceback
 
     def counts(self) -> tuple[int, int, int]:
         """How many tasks are running, paused and failing."""

@@ -11,6 +11,7 @@ from aioclock_core.stores.base import (
     TaskRecord,
 )
 from aioclock_core.stores.memory import MemoryStore
+from aioclock_core.stores.sqlite import SQLiteReader, SQLiteStore
 
 __all__ = [
     "Store",
@@ -20,4 +21,6 @@ __all__ = [
     "TaskRecord",
     "Retention",
     "MemoryStore",
+    "SQLiteStore",
+    "SQLiteReader",
 ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
+from aioclock_core.events import RunOutcome
 from aioclock_core.stores.base import Retention, RunRecord, SkipRecord, Store, TaskRecord
 
 __all__ = ["MemoryStore"]
@@ -62,7 +64,18 @@ class MemoryStore(Store):
         return dict(self._tasks)
 
     async def mark_interrupted(self, at: datetime) -> list[RunRecord]:
-        return []  # a process's memory dies with it: nothing can be left in progress
+        # Memory dies with its process; a run can still be left open when the same store
+        # serves again after a shutdown that gave up waiting for it.
+        closed = []
+        for runs in self._runs.values():
+            for run_id, run in runs.items():
+                if run.outcome is None:
+                    duration = max(0.0, (at - run.started_at).total_seconds())
+                    runs[run_id] = replace(
+                        run, finished_at=at, outcome=RunOutcome.INTERRUPTED, duration=duration
+                    )
+                    closed.append(runs[run_id])
+        return closed
 
     async def recent_runs(self, task_id: UUID | None = None, limit: int = 50) -> list[RunRecord]:
         cutoff = None

@@ -84,14 +84,15 @@ class DetailScreen(Screen[None]):
         self.query_one("#upcoming").border_title = f"Next {UPCOMING} firings"
         self.query_one("#facts").border_title = self.view.name
         self.query_one(LogPane).show(self.task_id, f"Logs: {self.view.name}")
+        self.console.load_history([self.task_id])
         self.model_changed()
 
     # ----- model updates (called by the app) ----------------------------------------
     def model_changed(self) -> None:
         view = self.view
         self.query_one("#facts", Static).update(self._facts(view))
-        if view.run_count != self._shown_runs:
-            self._shown_runs = view.run_count
+        if view.recent_changes != self._shown_runs:
+            self._shown_runs = view.recent_changes
             self._show_runs(view)
         if view.next_fire_time != self._shown_next or self._shown_runs == 0:
             self._shown_next = view.next_fire_time

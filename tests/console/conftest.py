@@ -30,6 +30,15 @@ def build_console(*, fail: bool = True, paused: bool = False) -> ClockConsole:
     return console
 
 
+@pytest.fixture(autouse=True)
+def isolated_history(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI keeps history under $XDG_DATA_HOME by default: never the real one in tests
+    (subprocesses inherit it)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+
+
 @pytest.fixture
 def console() -> ClockConsole:
     return build_console()

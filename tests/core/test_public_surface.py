@@ -19,6 +19,8 @@ PUBLIC_MODULES = [
     "aioclock_core.exceptions",
     "aioclock_core.logs",
     "aioclock_core.state",
+    "aioclock_core.stores",
+    "aioclock_core.coordination",
     "aioclock_core.task",
     "aioclock_core.testing",
     "aioclock_core.triggers",
