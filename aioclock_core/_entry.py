@@ -76,6 +76,7 @@ class TaskEntry:
     failure_count: int = 0
     last_run: Run | None = None
     label: str = ""
+    coordination_warned: bool = False
 
     @property
     def next_fire_time(self) -> datetime | None:

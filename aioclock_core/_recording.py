@@ -12,6 +12,7 @@ from aioclock_core.events import (
     RunKind,
     RunSkipped,
     RunStarted,
+    SkipReason,
     TaskPaused,
     TaskResumed,
 )
@@ -94,6 +95,8 @@ class StoreRecorder:
         )
 
     def _skipped(self, event: RunSkipped) -> None:
+        if event.reason is SkipReason.ELSEWHERE:
+            return  # the replica that ran it records the run itself
         self._store.record_skip(
             SkipRecord(
                 task_id=event.task_id,

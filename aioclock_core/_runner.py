@@ -108,6 +108,7 @@ async def _claimed(scheduler: Scheduler, entry: TaskEntry, run: Run) -> bool:
     ttl = (entry.task.timeout or 0.0) + scheduler.claim_margin
     claim = await coordinator.claim(run.task_id, key, ttl)
     if claim.won:
+        entry.coordination_warned = False
         return True
     if claim.error is not None and coordinator.policy is UnavailablePolicy.RUN:
         logger.warning(
@@ -117,12 +118,14 @@ async def _claimed(scheduler: Scheduler, entry: TaskEntry, run: Run) -> bool:
         )
         return True
     if claim.error is not None:
-        logger.warning(
-            "Task %s: firing at %s skipped, coordinator unavailable (%s)",
-            run.task_name,
-            run.scheduled_for.isoformat(),
-            claim.error,
-        )
+        if not entry.coordination_warned:  # once per task per outage, not per firing
+            entry.coordination_warned = True
+            logger.warning(
+                "Task %s: firings skipped while the coordinator is unavailable (%s); "
+                "RunSkipped(reason=unavailable) events report each one",
+                run.task_name,
+                claim.error,
+            )
         scheduler.run_declined(entry, run, SkipReason.UNAVAILABLE, claim.error)
     else:
         scheduler.run_declined(entry, run, SkipReason.ELSEWHERE, claim.holder)

@@ -315,7 +315,7 @@ class AioClock(ControlMixin):
             for entry in entries:
                 scheduler.pause(entry)
         if self.coordinator is not None:
-            await self.coordinator.start(self.name, self.apply_remote_command)
+            await self.coordinator.start(self.name, self.apply_remote_command, self.tasks)
         watchdog = self._make_watchdog(scheduler)
         cancelled = False
         grace = self._shutdown_grace
@@ -360,6 +360,8 @@ class AioClock(ControlMixin):
 
         Returns the last firing of each task whose timeline should continue."""
         store = self.store
+        if self.replica and hasattr(store, "replica"):
+            store.replica = self.replica  # the name the coordinator claims under
         await store.open(self.name)
         for run in await store.mark_interrupted(self.clock.now()):
             logger.warning(

@@ -4,11 +4,15 @@ coordinator (e.g. Redis) is unreachable."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 from uuid import UUID
+
+if TYPE_CHECKING:
+    from aioclock_core.task import Task
 
 __all__ = [
     "Coordinator",
@@ -76,8 +80,11 @@ class Coordinator(ABC):
     policy: UnavailablePolicy = UnavailablePolicy.SKIP
 
     @abstractmethod
-    async def start(self, app_name: str, on_command: CommandHandler) -> None:
-        """Connect and listen for commands; must not raise if the server is down."""
+    async def start(
+        self, app_name: str, on_command: CommandHandler, tasks: Sequence[Task] = ()
+    ) -> None:
+        """Connect, announce the app's `tasks` (for attached consoles) and listen for
+        commands; must not raise if the server is down."""
 
     @abstractmethod
     async def stop(self) -> None:

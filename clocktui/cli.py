@@ -80,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from clocktui.history import run_history
 
         return run_history(argv[1:])
+    if any(arg == "--attach" or arg.startswith("--attach=") for arg in argv):  # issue 6
+        from clocktui.attach import run_attach
+
+        return run_attach(argv)
     args = build_parser().parse_args(argv)
     app = load_or_report(args.target, args.app_dir, args.factory)
     if isinstance(app, int):
