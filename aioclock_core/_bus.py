@@ -7,9 +7,9 @@ import functools
 import logging
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 
-from aioclock_core.events import Event, Subscription
+from aioclock_core.events import Event, RunFinished, RunStarted, Subscription, TaskScheduled
 
 logger = logging.getLogger("aioclock")
 
@@ -21,11 +21,14 @@ _MAX_BATCH = 2048
 class _Subscriber:
     """One subscriber's callback and where it runs."""
 
-    __slots__ = ("callback", "on_loop")
+    __slots__ = ("callback", "kinds", "on_loop")
 
-    def __init__(self, callback: BatchCallback, on_loop: bool) -> None:
+    def __init__(
+        self, callback: BatchCallback, on_loop: bool, kinds: frozenset[type[Event]] | None
+    ) -> None:
         self.callback = callback
         self.on_loop = on_loop
+        self.kinds = kinds
 
     def __repr__(self) -> str:
         return f"<subscriber {self.callback!r}>"
@@ -47,15 +50,28 @@ class EventBus:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.active = False
+        self.wants_runs = False
+        """Whether anyone wants RunStarted/RunFinished (built on every firing otherwise not)."""
+        self.wants_plans = False
+        """Whether anyone wants TaskScheduled."""
 
-    def subscribe(self, callback: BatchCallback, *, on_loop: bool = False) -> Subscription:
+    def subscribe(
+        self,
+        callback: BatchCallback,
+        *,
+        on_loop: bool = False,
+        kinds: Iterable[type[Event]] | None = None,
+    ) -> Subscription:
         """Call `callback` with batches of events, in order.
 
         By default the callback runs on the bus's delivery thread, so a slow one only
         delays its own deliveries. `on_loop=True` calls it on the scheduler's loop right
         away: for fast, non-blocking callbacks (tests, stores) that need events in step.
+        `kinds` limits it to those event types (only with `on_loop`), which spares the
+        scheduler from building per-firing events nobody reads.
         """
-        subscription = _Subscriber(callback, on_loop)
+        wanted = frozenset(kinds) if kinds is not None and on_loop else None
+        subscription = _Subscriber(callback, on_loop, wanted)
         with self._lock:
             if on_loop:
                 self._inline = [*self._inline, subscription]
@@ -86,6 +102,8 @@ class EventBus:
     def publish(self, event: Event) -> None:
         """Hand `event` to every subscriber (call on the scheduler's loop)."""
         for subscription in self._inline:
+            if subscription.kinds is not None and type(event) not in subscription.kinds:
+                continue
             try:
                 subscription.callback((event,))
             except Exception:
@@ -119,6 +137,14 @@ class EventBus:
 
     def _refresh(self) -> None:
         self.active = bool(self._inline or self._threaded or self._queues)
+        everything = bool(self._threaded or self._queues) or any(
+            s.kinds is None for s in self._inline
+        )
+        kinds: set[type[Event]] = set()
+        for subscriber in self._inline:
+            kinds.update(subscriber.kinds or ())
+        self.wants_runs = everything or bool(kinds & {RunStarted, RunFinished})
+        self.wants_plans = everything or TaskScheduled in kinds
 
     def _start_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():

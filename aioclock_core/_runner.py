@@ -34,7 +34,7 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
     set_current_run(run)
     run.started_at = started_at = clock.now()
     started = clock.monotonic()
-    if bus.active:
+    if bus.wants_runs:
         bus.publish(
             RunStarted(
                 started_at,
@@ -79,7 +79,9 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
             timer.cancel()
         run.duration = clock.monotonic() - started
         scheduler.run_ended(entry, run)
-        if bus.active:
+        if scheduler.run_keeper is not None:
+            scheduler.run_keeper(run)
+        if bus.wants_runs:
             finished_at = clock.now()
             bus.publish(
                 RunFinished(

@@ -7,7 +7,7 @@ import heapq
 import itertools
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,6 +68,8 @@ class Scheduler:
         self.coordinator = coordinator
         self.interval_origin = interval_origin
         self.claim_margin = claim_margin
+        self.run_keeper: Callable[[Run], None] | None = None
+        """Takes every finished run directly (the default memory store), no event needed."""
         self.entries: dict[uuid.UUID, TaskEntry] = {e.task.id: e for e in entries}
         self._by_name = {e.task.name: e for e in self.entries.values()}
         self._heap: list[tuple[float, int, TaskEntry]] = []
@@ -138,7 +140,7 @@ class Scheduler:
         timeline = entry.timeline
         assert timeline is not None
         pending = timeline.pending
-        if self.bus.active:
+        if self.bus.wants_plans:
             self.bus.publish(
                 TaskScheduled(
                     at=self.clock.now(),

@@ -23,10 +23,14 @@ from aioclock_core.coordination import Coordinator
 from aioclock_core.events import (
     Event,
     LoopBlocked,
+    RunFinished,
+    RunSkipped,
+    RunStarted,
     SchedulerStarted,
     SchedulerStopped,
     SchedulerStopping,
     TaskPaused,
+    TaskResumed,
 )
 from aioclock_core.exceptions import DuplicateTaskError
 from aioclock_core.group import Group, is_async_function
@@ -307,9 +311,7 @@ class AioClock(ControlMixin):
             claim_margin=self.claim_margin,
         )
         resume = await self._open_store(entries)
-        recorder = self._bus.subscribe(
-            StoreRecorder(self.store, self._task_records, self.replica), on_loop=True
-        )
+        recorder = self._record_into_store(scheduler)
         self._scheduler = scheduler
         if paused:
             for entry in entries:
@@ -385,6 +387,17 @@ class AioClock(ControlMixin):
             if self.resume_schedules and continuable and record.last_fire_time is not None:
                 resume[entry.task.id] = record.last_fire_time
         return resume
+
+    def _record_into_store(self, scheduler: Scheduler) -> Subscription:
+        """Feed the store: the default memory store takes finished runs straight from the
+        scheduler (no per-firing events are built for it); other stores get events."""
+        recorder = StoreRecorder(self.store, self._task_records, self.replica)
+        kinds: set[type[Event]] = {RunSkipped, TaskPaused, TaskResumed}
+        if type(self.store) is MemoryStore:
+            scheduler.run_keeper = self.store.keep_run
+        else:
+            kinds |= {RunStarted, RunFinished}
+        return self._bus.subscribe(recorder, on_loop=True, kinds=kinds)
 
     async def _close_store(self) -> None:
         try:

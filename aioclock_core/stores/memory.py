@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from aioclock_core.events import RunOutcome
@@ -22,7 +23,7 @@ class MemoryStore(Store):
 
     def __init__(self, retention: Retention | None = None) -> None:
         self.retention = retention or Retention()
-        self._runs: dict[UUID, dict[UUID, RunRecord]] = {}
+        self._runs: dict[UUID, dict[UUID, Any]] = {}  # RunRecord, or a kept run
         self._skips: dict[UUID, deque[SkipRecord]] = {}
         self._tasks: dict[UUID, TaskRecord] = {}
 
@@ -45,6 +46,17 @@ class MemoryStore(Store):
         if runs is None:
             runs = self._runs[record.task_id] = {}
         runs[record.run_id] = record  # replaces the started record in place
+        if len(runs) > self.retention.max_runs:
+            del runs[next(iter(runs))]
+
+    def keep_run(self, run: Any) -> None:
+        """Keep a finished run as the scheduler's own object (task_id, run_id, kind,
+        scheduled_for, started_at, duration, outcome, error fields); it becomes a RunRecord
+        only when read, so the default store costs one dict insert per firing."""
+        runs = self._runs.get(run.task_id)
+        if runs is None:
+            runs = self._runs[run.task_id] = {}
+        runs[run.run_id] = run
         if len(runs) > self.retention.max_runs:
             del runs[next(iter(runs))]
 
@@ -86,10 +98,29 @@ class MemoryStore(Store):
             cutoff = newest - self.retention.max_age
         runs = [r for r in runs if cutoff is None or r.started_at >= cutoff]
         runs.sort(key=lambda r: r.started_at, reverse=True)
-        return runs[:limit]
+        return [_as_record(run) for run in runs[:limit]]
 
     async def recent_skips(self, task_id: UUID | None = None, limit: int = 50) -> list[SkipRecord]:
         groups = [self._skips.get(task_id, deque())] if task_id else list(self._skips.values())
         skips = [s for group in groups for s in group]
         skips.sort(key=lambda s: s.at, reverse=True)
         return skips[:limit]
+
+
+def _as_record(run: Any) -> RunRecord:
+    if isinstance(run, RunRecord):
+        return run
+    return RunRecord(
+        run_id=run.run_id,
+        task_id=run.task_id,
+        task_name=run.task_name,
+        kind=run.kind,
+        scheduled_for=run.scheduled_for,
+        started_at=run.started_at,
+        finished_at=run.started_at + timedelta(seconds=run.duration),
+        outcome=run.outcome,
+        duration=run.duration,
+        error_type=run.error_type,
+        error_message=run.error_message,
+        traceback=run.traceback,
+    )
