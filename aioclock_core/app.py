@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
@@ -239,10 +239,18 @@ class AioClock(ControlMixin):
 
     # ----- events ------------------------------------------------------------------
     def subscribe(
-        self, callback: Callable[[Sequence[Event]], None], *, on_loop: bool = False
+        self,
+        callback: Callable[[Sequence[Event]], None],
+        *,
+        on_loop: bool = False,
+        kinds: Iterable[type[Event]] | None = None,
     ) -> Subscription:
-        """Receive batches of events; see `aioclock_core.events`."""
-        return self._bus.subscribe(callback, on_loop=on_loop)
+        """Receive batches of events; see `aioclock_core.events`.
+
+        By default on the bus's delivery thread; `on_loop=True` calls it on the
+        scheduler's loop (it must be fast), and only then `kinds` limits it to some event
+        types, so per-firing events are not even built when nobody wants them."""
+        return self._bus.subscribe(callback, on_loop=on_loop, kinds=kinds)
 
     def events(self, max_pending: int = 10_000) -> AsyncIterator[Event]:
         """Iterate events as they happen (on the scheduler's loop)."""

@@ -14,7 +14,16 @@ from clocktui.host import Host
 
 __all__ = ["serve_headless", "LOG_FORMAT"]
 
-LOG_FORMAT = "%(asctime)s %(levelname)-8s [%(aioclock_task_name)s] %(name)s: %(message)s"
+LOG_FORMAT = "%(asctime)s %(levelname)-8s %(name)s%(aioclock_task_label)s: %(message)s"
+"""`aioclock_task_label` is ` [task name]` for records logged during a run, else empty."""
+
+
+class _RunAwareFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        name = getattr(record, "aioclock_task_name", None)
+        record.aioclock_task_label = f" [{name}]" if name else ""
+        return super().format(record)
+
 
 logger = logging.getLogger("clocktui")
 
@@ -23,7 +32,9 @@ def serve_headless(app: AioClock, *, paused: bool = False) -> Host:
     """Serve `app` until its triggers are exhausted or SIGINT/SIGTERM; returns the host
     (its `error` says whether serve() failed). A second signal cancels running runs."""
     install_run_context()
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setFormatter(_RunAwareFormatter(LOG_FORMAT))
+    logging.basicConfig(level=logging.INFO, handlers=[stderr])
     host = Host(app, paused=paused)
     signals = 0
 

@@ -15,6 +15,7 @@ from .plan import Case, build_plan
 from .report import render
 from .results import CaseResult, RunRecord, load, save
 from .runner import Outcome, measure, scrub
+from .sections import keep_blocks
 from .venvs import ensure_venv, installed_version
 
 RESULTS_FILE = BENCH_DIR / "results" / "latest.json"
@@ -126,8 +127,13 @@ def run(args: argparse.Namespace) -> int:
         )
         save(record, RESULTS_FILE)
     REPORT_FILE.parent.mkdir(parents=True, exist_ok=True)
-    REPORT_FILE.write_text(render(record))
+    previous = REPORT_FILE.read_text() if REPORT_FILE.exists() else ""
+    REPORT_FILE.write_text(keep_blocks(previous, render(record)))
     say(f"wrote {REPORT_FILE.relative_to(PROJECT_ROOT)}")
+    if not (args.report_only or args.quick or args.only or args.peers):
+        from .extras import main as run_extras  # console, history and coordination
+
+        return run_extras(["--reps", str(args.reps or 3)])
     return 0
 
 

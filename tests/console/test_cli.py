@@ -102,7 +102,7 @@ def test_headless_serves_until_sigterm_then_exits_0_after_the_lifespan() -> None
         seen = ""
         while "hello from a task" not in seen and time.monotonic() < deadline:
             seen += process.stderr.readline()
-        assert "[hello] headless: hello from a task" in seen
+        assert "headless [hello]: hello from a task" in seen
         process.send_signal(signal.SIGTERM)
         _, rest = process.communicate(timeout=20)
     finally:
