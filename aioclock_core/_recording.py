@@ -1,11 +1,17 @@
-"""StoreRecorder: turns scheduler events into store writes (on the loop, never blocking)."""
+"""The app's link to its store: restore state at start, record runs (on the loop, never
+blocking), flush at the end."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from aioclock_core._bus import EventBus
+from aioclock_core._entry import TaskEntry
 from aioclock_core.events import (
     Event,
     RunFinished,
@@ -18,6 +24,13 @@ from aioclock_core.events import (
 )
 from aioclock_core.stores.base import RunRecord, SkipRecord, Store, TaskRecord
 from aioclock_core.stores.memory import MemoryStore
+from aioclock_core.triggers import Triggers
+
+if TYPE_CHECKING:
+    from aioclock_core._scheduler import Scheduler
+    from aioclock_core.events import Subscription
+
+logger = logging.getLogger("aioclock")
 
 
 class StoreRecorder:
@@ -115,3 +128,72 @@ class StoreRecorder:
 
     def _resumed(self, event: TaskResumed) -> None:
         self._update(event.task_id, event.task_name, paused=False)
+
+
+@dataclass
+class RestoredState:
+    """What a store gave back at start."""
+
+    records: dict[UUID, TaskRecord]
+    resume: dict[UUID, datetime] = field(default_factory=dict)
+    """The last firing of each task whose timeline continues."""
+    paused: list[TaskEntry] = field(default_factory=list)
+    """Tasks that were paused when the previous process stopped."""
+
+
+_CONTINUABLE = (Triggers.EVERY, Triggers.AT, Triggers.CRON)
+
+
+async def open_store(
+    store: Store, app_name: str, now: datetime, entries: list[TaskEntry], resume_schedules: bool
+) -> RestoredState:
+    """Open the store, close runs a dead process left open, restore paused state and
+    (with `resume_schedules`) the last firing of Every/At/Cron tasks."""
+    await store.open(app_name)
+    for run in await store.mark_interrupted(now):
+        logger.warning(
+            "Task %s: run %s started at %s was interrupted (the process stopped "
+            "during it); recorded as interrupted",
+            run.task_name,
+            run.run_id,
+            run.started_at.isoformat(),
+        )
+    restored = RestoredState(records=await store.load_tasks())
+    for entry in entries:
+        record = restored.records.get(entry.task.id)
+        if record is None:
+            continue
+        if record.paused:
+            entry.paused = True
+            restored.paused.append(entry)
+        continuable = entry.task.trigger.type_ in _CONTINUABLE
+        if resume_schedules and continuable and record.last_fire_time is not None:
+            restored.resume[entry.task.id] = record.last_fire_time
+    return restored
+
+
+def record_into_store(
+    bus: EventBus,
+    scheduler: Scheduler,
+    store: Store,
+    records: dict[UUID, TaskRecord],
+    replica: str | None,
+) -> Subscription:
+    """Feed the store: the default memory store takes finished runs straight from the
+    scheduler (no per-firing events are built for it); other stores get events."""
+    recorder = StoreRecorder(store, records, replica)
+    kinds: set[type[Event]] = {RunSkipped, TaskPaused, TaskResumed}
+    if type(store) is MemoryStore:
+        scheduler.run_keeper = store.keep_run
+    else:
+        kinds |= {RunStarted, RunFinished}
+    return bus.subscribe(recorder, on_loop=True, kinds=kinds)
+
+
+async def close_store(store: Store) -> None:
+    """Write what is queued and close; a failure is logged, never raised."""
+    try:
+        await store.flush()
+        await store.close()
+    except Exception:
+        logger.exception("Closing the store failed; the last runs may not be recorded")

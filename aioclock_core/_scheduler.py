@@ -401,6 +401,23 @@ class Scheduler:
         run.claim_key = claim_key
         return run
 
+    async def drain(self, grace: float) -> None:
+        """Give running runs `grace` seconds (of the clock), then cancel what is left."""
+        pending = [run.task for run in self.active_runs if run.task is not None]
+        if not pending:
+            return
+        await _wait_or_deadline(self.clock, pending, grace)
+        left = [task for task in pending if not task.done()]
+        if left:
+            logger.warning(
+                "Shutdown: cancelling %d run(s) still going after the %.3g s grace period",
+                len(left),
+                grace,
+            )
+            for task in left:
+                task.cancel("shutdown")
+            await asyncio.wait(left, timeout=5.0)
+
     def run_once(self, entry: TaskEntry) -> Run:
         """Run a start-up or shut-down task now; it is finished afterwards."""
         entry.finished = True
@@ -422,6 +439,24 @@ class Scheduler:
         if entry.timeline is None or entry.finished:
             return []
         return entry.timeline.upcoming(count)
+
+
+async def _wait_or_deadline(clock: Clock, tasks: list[asyncio.Task[None]], grace: float) -> None:
+    """Wait until every task is done or `grace` seconds of the clock have passed."""
+    loop = asyncio.get_running_loop()
+    deadline_passed: asyncio.Future[None] = loop.create_future()
+
+    def end_grace() -> None:
+        if not deadline_passed.done():
+            deadline_passed.set_result(None)
+
+    timer = clock.call_at(grace_deadline(clock, grace), end_grace)
+    everything: asyncio.Future[Any] = asyncio.ensure_future(asyncio.wait(tasks))
+    try:
+        await asyncio.wait([everything, deadline_passed], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        timer.cancel()
+        everything.cancel()
 
 
 def grace_deadline(clock: Clock, grace: float) -> datetime:

@@ -7,9 +7,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from aioclock_core._entry import Run, TaskEntry
+from aioclock_core.events import Event, LoopBlocked
+
+if TYPE_CHECKING:
+    from aioclock_core._scheduler import Scheduler
 
 logger = logging.getLogger("aioclock")
 
@@ -95,3 +100,35 @@ def format_block_warning(seconds: float, task_name: str | None, run_id: UUID | N
         "make the task a plain `def` (it then runs in a worker thread) or await "
         "asyncio.to_thread(...) for the blocking part."
     )
+
+
+def watch_scheduler(
+    threshold: float, scheduler: Scheduler, publish: Callable[[Event], None]
+) -> LoopWatchdog:
+    """A watchdog that names the scheduler's run that blocked the loop, in a LoopBlocked
+    event and a warning."""
+
+    def runs_by_task(current: asyncio.Task[object] | None) -> Culprit | None:
+        if current is None:
+            return None
+        for entry in list(scheduler.entries.values()):
+            for run in list(entry.runs.values()):
+                if run.task is current:
+                    return entry, run
+        return None
+
+    def report(blocked_for: float, culprit: Culprit | None) -> None:
+        entry, run = culprit if culprit else (None, None)
+        name = entry.task.name if entry else None
+        logger.warning(format_block_warning(blocked_for, name, run.run_id if run else None))
+        publish(
+            LoopBlocked(
+                at=scheduler.clock.now(),
+                blocked_for=blocked_for,
+                task_id=entry.task.id if entry else None,
+                task_name=name,
+                run_id=run.run_id if run else None,
+            )
+        )
+
+    return LoopWatchdog(threshold, runs_by_task, report)

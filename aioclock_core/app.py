@@ -15,22 +15,17 @@ from aioclock_core._bus import EventBus, Subscription
 from aioclock_core._clock import SYSTEM_CLOCK, Clock
 from aioclock_core._control import ControlMixin
 from aioclock_core._di import bind_dependencies, new_provider, uses_dependencies
-from aioclock_core._entry import Run, TaskEntry
-from aioclock_core._recording import StoreRecorder
-from aioclock_core._scheduler import Scheduler, grace_deadline
-from aioclock_core._watchdog import Culprit, LoopWatchdog, format_block_warning
+from aioclock_core._entry import TaskEntry
+from aioclock_core._recording import close_store, open_store, record_into_store
+from aioclock_core._scheduler import Scheduler
+from aioclock_core._watchdog import LoopWatchdog, watch_scheduler
 from aioclock_core.coordination import Coordinator
 from aioclock_core.events import (
     Event,
-    LoopBlocked,
-    RunFinished,
-    RunSkipped,
-    RunStarted,
     SchedulerStarted,
     SchedulerStopped,
     SchedulerStopping,
     TaskPaused,
-    TaskResumed,
 )
 from aioclock_core.exceptions import DuplicateTaskError
 from aioclock_core.group import Group, is_async_function
@@ -318,8 +313,15 @@ class AioClock(ControlMixin):
             interval_origin=self.interval_origin,
             claim_margin=self.claim_margin,
         )
-        resume = await self._open_store(entries)
-        recorder = self._record_into_store(scheduler)
+        if self.replica and hasattr(self.store, "replica"):
+            self.store.replica = self.replica  # the name the coordinator claims under
+        restored = await open_store(
+            self.store, self.name, self.clock.now(), entries, self.resume_schedules
+        )
+        self._task_records = restored.records
+        recorder = record_into_store(
+            self._bus, scheduler, self.store, restored.records, self.replica
+        )
         self._scheduler = scheduler
         if paused:
             for entry in entries:
@@ -335,12 +337,12 @@ class AioClock(ControlMixin):
                     await self._run_all_once(scheduler, startup)
                     scheduler.start(
                         skip={e.task.id for e in entries if e.task.trigger.type_ in special},
-                        resume=resume,
+                        resume=restored.resume,
                     )
                     if watchdog is not None:
                         watchdog.start()
                     self._publish(SchedulerStarted(at=self.clock.now(), task_count=len(entries)))
-                    for entry in self._restored_paused:  # paused in a previous life
+                    for entry in restored.paused:  # paused in a previous life
                         self._publish(TaskPaused(self.clock.now(), entry.task.id, entry.task.name))
                     self._started.set()
                     grace = await self._wait_for_end(scheduler)
@@ -359,60 +361,11 @@ class AioClock(ControlMixin):
                     await self.coordinator.stop()
                 except Exception:
                     logger.exception("Stopping the coordinator failed")
-            await self._close_store()
+            await close_store(self.store)
             self._stopped.set()
             self._started.set()
         if cancelled:
             raise asyncio.CancelledError
-
-    async def _open_store(self, entries: list[TaskEntry]) -> dict[UUID, datetime]:
-        """Open the store, close runs a dead process left open, restore task state.
-
-        Returns the last firing of each task whose timeline should continue."""
-        store = self.store
-        if self.replica and hasattr(store, "replica"):
-            store.replica = self.replica  # the name the coordinator claims under
-        await store.open(self.name)
-        for run in await store.mark_interrupted(self.clock.now()):
-            logger.warning(
-                "Task %s: run %s started at %s was interrupted (the process stopped "
-                "during it); recorded as interrupted",
-                run.task_name,
-                run.run_id,
-                run.started_at.isoformat(),
-            )
-        self._task_records = await store.load_tasks()
-        self._restored_paused: list[TaskEntry] = []
-        resume: dict[UUID, datetime] = {}
-        for entry in entries:
-            record = self._task_records.get(entry.task.id)
-            if record is None:
-                continue
-            if record.paused:
-                entry.paused = True
-                self._restored_paused.append(entry)
-            continuable = entry.task.trigger.type_ in (Triggers.EVERY, Triggers.AT, Triggers.CRON)
-            if self.resume_schedules and continuable and record.last_fire_time is not None:
-                resume[entry.task.id] = record.last_fire_time
-        return resume
-
-    def _record_into_store(self, scheduler: Scheduler) -> Subscription:
-        """Feed the store: the default memory store takes finished runs straight from the
-        scheduler (no per-firing events are built for it); other stores get events."""
-        recorder = StoreRecorder(self.store, self._task_records, self.replica)
-        kinds: set[type[Event]] = {RunSkipped, TaskPaused, TaskResumed}
-        if type(self.store) is MemoryStore:
-            scheduler.run_keeper = self.store.keep_run
-        else:
-            kinds |= {RunStarted, RunFinished}
-        return self._bus.subscribe(recorder, on_loop=True, kinds=kinds)
-
-    async def _close_store(self) -> None:
-        try:
-            await self.store.flush()
-            await self.store.close()
-        except Exception:
-            logger.exception("Closing the store failed; the last runs may not be recorded")
 
     async def _wait_for_end(self, scheduler: Scheduler) -> float:
         request = self._shutdown_request
@@ -454,33 +407,7 @@ class AioClock(ControlMixin):
     async def _stop_runs(self, scheduler: Scheduler, grace: float) -> None:
         scheduler.stop_triggers()
         self._publish(SchedulerStopping(at=self.clock.now(), grace=grace))
-        pending = [run.task for run in scheduler.active_runs if run.task is not None]
-        if not pending:
-            return
-        loop = asyncio.get_running_loop()
-        deadline_passed: asyncio.Future[None] = loop.create_future()
-
-        def end_grace() -> None:
-            if not deadline_passed.done():
-                deadline_passed.set_result(None)
-
-        timer = self.clock.call_at(grace_deadline(self.clock, grace), end_grace)
-        everything: asyncio.Future[Any] = asyncio.ensure_future(asyncio.wait(pending))
-        try:
-            await asyncio.wait([everything, deadline_passed], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            timer.cancel()
-            everything.cancel()
-        left = [task for task in pending if not task.done()]
-        if left:
-            logger.warning(
-                "Shutdown: cancelling %d run(s) still going after the %.3g s grace period",
-                len(left),
-                grace,
-            )
-            for task in left:
-                task.cancel("shutdown")
-            await asyncio.wait(left, timeout=5.0)
+        await scheduler.drain(grace)
 
     async def shutdown(self, grace: float | None = None) -> None:
         """Stop gracefully: no new firings, running runs get `grace` seconds, then
@@ -506,29 +433,4 @@ class AioClock(ControlMixin):
     def _make_watchdog(self, scheduler: Scheduler) -> LoopWatchdog | None:
         if self.loop_block_threshold is None:
             return None
-
-        def runs_by_task(current: asyncio.Task[object] | None) -> Culprit | None:
-            if current is None:
-                return None
-            for entry in list(scheduler.entries.values()):
-                for run in list(entry.runs.values()):
-                    if run.task is current:
-                        return entry, run
-            return None
-
-        def report(blocked_for: float, culprit: Culprit | None) -> None:
-            entry: TaskEntry | None = culprit[0] if culprit else None
-            run: Run | None = culprit[1] if culprit else None
-            name = entry.task.name if entry else None
-            logger.warning(format_block_warning(blocked_for, name, run.run_id if run else None))
-            self._publish(
-                LoopBlocked(
-                    at=self.clock.now(),
-                    blocked_for=blocked_for,
-                    task_id=entry.task.id if entry else None,
-                    task_name=name,
-                    run_id=run.run_id if run else None,
-                )
-            )
-
-        return LoopWatchdog(self.loop_block_threshold, runs_by_task, report)
+        return watch_scheduler(self.loop_block_threshold, scheduler, self._publish)

@@ -7,16 +7,11 @@ waiting itself. The legacy aioclock protocol (``should_trigger``, ``trigger_next
 
 from __future__ import annotations
 
-import difflib
 import math
-from abc import ABC
-from datetime import datetime, timedelta, timezone
-from enum import Enum
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Generic, Literal, Union
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PositiveInt,
     ValidationInfo,
@@ -33,165 +28,20 @@ __all__ = [
     "OnShutDown", "Every", "At", "Cron", "OrTrigger", "TriggerT", "WEEKDAY_MAPPER", "WEEK_TO_SECOND"
 ]  # fmt: skip
 
-UTC = timezone.utc
-WEEK_TO_SECOND = 604800
-TriggerTypeT = TypeVar("TriggerTypeT")
-WeekdayT = Literal[
-    "every monday", "every tuesday", "every wednesday", "every thursday", "every friday",
-    "every saturday", "every sunday", "every day"
-]  # fmt: skip
-WEEKDAY_MAPPER: dict[WeekdayT, int] = {
-    "every monday": 0, "every tuesday": 1, "every wednesday": 2, "every thursday": 3,
-    "every friday": 4, "every saturday": 5, "every sunday": 6
-}  # fmt: skip
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-class Triggers(str, Enum):
-    """The ``type_`` of each built-in trigger (values equal names, as in aioclock)."""
-
-    CRON = "CRON"
-    EVERY = "EVERY"
-    ONCE = "ONCE"
-    FOREVER = "FOREVER"
-    ON_START_UP = "ON_START_UP"
-    ON_SHUT_DOWN = "ON_SHUT_DOWN"
-    AT = "AT"
-    OR = "OR"
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-
-def _reject_bool(value: Any, info: ValidationInfo) -> Any:
-    if isinstance(value, bool):
-        raise ValueError(f"{info.field_name} must be a number, got {value!r}")
-    return value
-
-
-def _as_utc(instant: datetime) -> datetime:
-    if instant.tzinfo is UTC:
-        return instant
-    if instant.tzinfo is None:
-        return instant.replace(tzinfo=UTC)
-    return instant.astimezone(UTC)
-
-
-class BaseTrigger(BaseModel, ABC, Generic[TriggerTypeT]):
-    """Base class of all triggers; subclass it (or LoopController) for a custom trigger.
-
-    Attributes:
-        type_: Name identifying the trigger kind; the discriminator in JSON.
-        expected_trigger_time: When the trigger is next expected to fire (set by the runner).
-        restarts_after_run: True when the next firing is counted from the end of a run.
-    """
-
-    # defer_build: schemas are built on first use, so `import aioclock_core` stays cheap.
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    type_: TriggerTypeT
-    expected_trigger_time: Union[datetime, None] = None
-    restarts_after_run: ClassVar[bool] = False
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_unknown_fields(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            known = cls.model_fields
-            for name in data:
-                if isinstance(name, str) and name not in known:
-                    close = difflib.get_close_matches(name, list(known), n=1)
-                    hint = f"did you mean {close[0]!r}? " if close else ""
-                    raise ValueError(
-                        f"{cls.__name__} has no field {name!r}: {hint}"
-                        f"valid fields are {', '.join(sorted(known))}"
-                    )
-        return data
-
-    def next_fire_time(self, after: datetime | None, anchor: datetime) -> datetime | None:
-        """The next firing; pure, never waits.
-
-        Args:
-            after: None for the first firing of the timeline, else the previous firing (or
-                any instant): the result is then the earliest firing strictly later.
-            anchor: The aware instant at which the task's schedule started.
-
-        Returns:
-            An aware UTC datetime, or None when the trigger has no firings left (not
-            counting ``max_loop_count``, which the scheduler counts).
-
-        Raises:
-            NotImplementedError: For triggers that only speak the legacy protocol.
-        """
-        raise NotImplementedError(f"{type(self).__name__} only implements the legacy protocol")
-
-    def describe(self) -> str:
-        """A short human description, e.g. ``every 10 s`` or ``cron 0 12 * * * UTC``."""
-        return str(self.type_)
-
-    def should_trigger(self) -> bool:
-        """Legacy: False once the trigger should not fire any more."""
-        return True
-
-    async def trigger_next(self) -> None:
-        """Legacy: wait until the next firing, then return.
-
-        aioclock-style custom triggers override this; for triggers that implement
-        `next_fire_time` it is derived from it (real clock)."""
-        wait = await self.get_waiting_time_till_next_trigger()
-        if wait:
-            await SYSTEM_CLOCK.sleep(wait)
-
-    async def get_waiting_time_till_next_trigger(self) -> Union[float, None]:
-        """Legacy: seconds until the next firing, or None if it will not fire again."""
-        now = SYSTEM_CLOCK.now()
-        following = self.next_fire_time(now, now)
-        return None if following is None else (following - now).total_seconds()
-
-
-class Forever(BaseTrigger[Literal[Triggers.FOREVER]]):
-    """Run again as soon as the previous run ends."""
-
-    type_: Literal[Triggers.FOREVER] = Triggers.FOREVER
-    restarts_after_run: ClassVar[bool] = True
-
-    def next_fire_time(self, after: datetime | None, anchor: datetime) -> datetime | None:
-        return _as_utc(anchor) if after is None else None
-
-    def describe(self) -> str:
-        return "forever"
-
-    async def trigger_next(self) -> None:
-        return None
-
-    async def get_waiting_time_till_next_trigger(self) -> Union[float, None]:
-        return 0
-
-
-class LoopController(BaseTrigger[TriggerTypeT], ABC, Generic[TriggerTypeT]):
-    """A trigger that stops after ``max_loop_count`` firings (None: never stops).
-
-    Attributes:
-        max_loop_count: How many times the trigger fires in total, or None for no limit.
-    """
-
-    type_: TriggerTypeT
-    _current_loop_count: int = 0
-    max_loop_count: Union[PositiveInt, None] = None
-
-    def _increment_loop_counter(self) -> None:
-        self._current_loop_count += 1
-
-    def _count_suffix(self) -> str:
-        return f" ×{self.max_loop_count}" if self.max_loop_count is not None else ""
-
-    def should_trigger(self) -> bool:
-        if self.max_loop_count is None:
-            return True
-        return self.max_loop_count > self._current_loop_count
-
-    async def get_waiting_time_till_next_trigger(self) -> Union[float, None]:
-        return 0
+from aioclock_core._trigger_base import (  # noqa: F401 - the public home of these names
+    _DAY_NAMES,
+    UTC,
+    WEEK_TO_SECOND,
+    WEEKDAY_MAPPER,
+    BaseTrigger,
+    Forever,
+    LoopController,
+    Triggers,
+    TriggerTypeT,
+    WeekdayT,
+    _as_utc,
+    _reject_bool,
+)
 
 
 class _SingleShot(LoopController[TriggerTypeT], Generic[TriggerTypeT]):
