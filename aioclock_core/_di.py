@@ -61,9 +61,12 @@ def uses_dependencies(func: Callable[..., Any]) -> bool:
     return False
 
 
-def check_parameters(func: Callable[..., Any], where: str) -> None:
-    """Refuse, at registration, a task function the scheduler could not call."""
-    for parameter in _parameters(func):
+def check_parameters(func: Callable[..., Any], where: str) -> bool:
+    """Refuse, at registration, a task function the scheduler could not call.
+
+    Returns whether it declares dependencies (so nothing inspects it again per serve)."""
+    parameters = _parameters(func)
+    for parameter in parameters:
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
         has_default = parameter.default is not inspect.Parameter.empty
@@ -74,7 +77,11 @@ def check_parameters(func: Callable[..., Any], where: str) -> None:
             f"Depends(...), so the scheduler cannot call it. Give it a default or declare it as "
             f"`{parameter.name}: T = Depends(provider)`."
         )
-    if uses_dependencies(func):
+    injects = any(
+        _is_dependency_marker(p.default) or _annotation_has_dependency(p.annotation)
+        for p in parameters
+    )
+    if injects:
         try:
             from fast_depends import inject
 
@@ -84,6 +91,7 @@ def check_parameters(func: Callable[..., Any], where: str) -> None:
                 f"{where}: {problem}. A sync task can only use sync dependencies: make "
                 f"{func.__qualname__}() `async def`, or its dependencies plain `def`."
             ) from None
+    return injects
 
 
 def bind_dependencies(

@@ -267,12 +267,12 @@ class AioClock(ControlMixin):
 
     def _bind(self, task: Task) -> TaskEntry:
         # Only an app that uses Depends pays for importing fast-depends.
-        uses = uses_dependencies(task.func)
+        uses = task.injects if task.injects is not None else uses_dependencies(task.func)
         call = bind_dependencies(task.func, self._provider) if uses else task.func
         return TaskEntry(
             task=task,
             call=call,
-            is_async=is_async_function(task.func),
+            is_async=task.is_async if task.is_async is not None else is_async_function(task.func),
             limiter=task.limiter or self._limiter,
             label=f"aioclock:{task.name}",
         )

@@ -74,7 +74,7 @@ class Group:
             if not callable(func):
                 raise TypeError(f"@task(...) decorates a function, got {func!r}")
             task_name = name if name is not None else qualified_name(func)
-            check_parameters(func, f"task {task_name!r}")
+            injects = check_parameters(func, f"task {task_name!r}")
             task = Task(
                 func=func,
                 trigger=trigger,
@@ -84,6 +84,8 @@ class Group:
                 max_concurrent_runs=max_concurrent_runs,
                 misfire_grace_time=misfire_grace_time,
                 limiter=self._limiter,
+                injects=injects,
+                is_async=is_async_function(func),
             )
             self._add(task)
             return func

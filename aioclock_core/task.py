@@ -46,6 +46,8 @@ class Task:
         misfire_grace_time: Seconds a firing may be late and still run; None for no limit.
         limiter: Bounds the worker threads of a sync function (None: the app's limiter).
         provider: The dependency provider of the app the task belongs to.
+        injects: Whether the function declares Depends (None: not inspected yet).
+        is_async: Whether it is awaited on the loop (None: not inspected yet).
     """
 
     func: Callable[..., Any]
@@ -57,6 +59,8 @@ class Task:
     misfire_grace_time: float | None = None
     limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
     provider: Any = field(default=None, repr=False)
+    injects: bool | None = field(default=None, repr=False)
+    is_async: bool | None = field(default=None, repr=False)
     id: uuid.UUID = field(init=False)
 
     def __post_init__(self) -> None:
