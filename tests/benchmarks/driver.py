@@ -125,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
             seconds=time.monotonic() - started,
             results=results,
         )
+        if (args.only or args.peers) and not args.quick and RESULTS_FILE.exists():
+            record = merge_rerun(load(RESULTS_FILE), record)
         save(record, RESULTS_FILE)
     REPORT_FILE.parent.mkdir(parents=True, exist_ok=True)
     previous = REPORT_FILE.read_text() if REPORT_FILE.exists() else ""
@@ -138,3 +140,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 LOAD_KEY = "load average at start (1/5/15 min)"
+
+
+def merge_rerun(previous: RunRecord, rerun: RunRecord) -> RunRecord:
+    """A partial rerun (--only/--peers) replaces its own cases' outcomes in the previous
+    full record; the report says when each part ran."""
+    redone = {(r.case.section, r.case.label): r for r in rerun.results}
+    merged = []
+    for result in previous.results:
+        fresh = redone.pop((result.case.section, result.case.label), None)
+        if fresh is not None:
+            result.outcomes.update(fresh.outcomes)
+        merged.append(result)
+    merged.extend(redone.values())
+    previous.results = merged
+    previous.versions.update(rerun.versions)
+    previous.started_utc += f"; {', '.join(sorted({r.case.section for r in rerun.results}))}"
+    previous.started_utc += f" rerun {rerun.started_utc}"
+    return previous
