@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import heapq
 import itertools
 import logging
@@ -31,6 +32,11 @@ from aioclock_core.state import TaskSnapshot
 from aioclock_core.triggers import BaseTrigger
 
 logger = logging.getLogger("aioclock")
+
+_BURST = 256
+"""Firings dispatched at one instant from which the garbage collector waits for the runs."""
+_GC_PAUSE_LIMIT = 0.5
+"""Seconds (loop time) the collector waits at most after a burst."""
 
 _run_id_base = uuid.uuid4().int
 _run_counter = itertools.count(1)
@@ -68,6 +74,9 @@ class Scheduler:
         self.coordinator = coordinator
         self.interval_origin = interval_origin
         self.claim_margin = claim_margin
+        self.pause_gc_in_bursts = True
+        self._gc_paused = False
+        self._gc_resume: asyncio.TimerHandle | None = None
         self.run_keeper: Callable[[Run], None] | None = None
         """Takes every finished run directly (the default memory store), no event needed."""
         self.entries: dict[uuid.UUID, TaskEntry] = {e.task.id: e for e in entries}
@@ -123,6 +132,7 @@ class Scheduler:
     def stop_triggers(self) -> None:
         """No firing after this: cancel the timer and the legacy trigger loops."""
         self.stopping = True
+        self._resume_gc()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -191,15 +201,37 @@ class Scheduler:
         now_ts = now.timestamp()
         heap = self._heap
         self._dispatching = True
+        pause_gc = self.pause_gc_in_bursts and not self._gc_paused and gc.isenabled()
+        if pause_gc:
+            gc.disable()
+        fired = 0
         try:
             while heap and heap[0][0] <= now_ts:
                 _, token, entry = heapq.heappop(heap)
                 if token == entry.heap_token:
                     entry.heap_token = -1
                     self._fire(entry, now)
+                    fired += 1
         finally:
             self._dispatching = False
+            if pause_gc:
+                if fired >= _BURST and self._running:
+                    # Thousands of runs were just created and die within milliseconds: a
+                    # collection now would promote them all and a full one would stall the
+                    # loop. Collect once they are gone (or after _GC_PAUSE_LIMIT at most).
+                    self._gc_paused = True
+                    self._gc_resume = self._loop.call_later(_GC_PAUSE_LIMIT, self._resume_gc)
+                else:
+                    gc.enable()
         self._arm()
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            if self._gc_resume is not None:
+                self._gc_resume.cancel()
+                self._gc_resume = None
+            gc.enable()
 
     # ----- firing --------------------------------------------------------------------
     def _fire(self, entry: TaskEntry, now: datetime) -> None:
@@ -302,6 +334,8 @@ class Scheduler:
         """A run slot freed up: fire a deferred firing, restart Forever, or finish."""
         if self._running == 0:
             self.runs_done.set()
+            if self._gc_paused:
+                self._resume_gc()
         if not self.stopping and not entry.legacy and entry.timeline is not None:
             if entry.deferred and not entry.runs:
                 entry.deferred = False

@@ -205,3 +205,40 @@ async def test_an_exhausted_task_is_announced_once(
 
     nexts = [e.next_fire_time for e in recorder.of_type(TaskScheduled)]
     assert nexts == [START + timedelta(seconds=10), START + timedelta(seconds=20), None]
+
+
+async def test_a_burst_holds_the_collector_until_its_runs_end(clock: FakeClock) -> None:
+    import gc
+
+    app = AioClock(clock=clock, loop_block_threshold=None)
+    enabled_during_runs: list[bool] = []
+    for index in range(300):
+
+        async def body() -> None:
+            enabled_during_runs.append(gc.isenabled())
+
+        app.task(trigger=Every(seconds=10), name=f"burst-{index}")(body)
+
+    assert gc.isenabled()
+    async with serving(app):
+        await clock.advance(seconds=10)
+        assert gc.isenabled(), "the collector must be back once the burst's runs ended"
+    assert len(enabled_during_runs) == 300
+    assert not any(enabled_during_runs)
+
+
+async def test_the_collector_is_left_alone_when_switched_off(clock: FakeClock) -> None:
+    import gc
+
+    app = AioClock(clock=clock, loop_block_threshold=None, pause_gc_in_bursts=False)
+    enabled_during_runs: list[bool] = []
+    for index in range(300):
+
+        async def body() -> None:
+            enabled_during_runs.append(gc.isenabled())
+
+        app.task(trigger=Every(seconds=10), name=f"burst-{index}")(body)
+
+    async with serving(app):
+        await clock.advance(seconds=10)
+    assert all(enabled_during_runs)
