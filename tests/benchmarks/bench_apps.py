@@ -2,7 +2,8 @@
 
 Configured by environment variables (the benchmark starts them as `clocktui` processes):
 BENCH_TASKS (count), BENCH_OUT (a JSON file written at shutdown with every run's lateness),
-BENCH_STORE ("memory" or a SQLite path).
+BENCH_STORE ("memory" or a SQLite path), BENCH_PERIODS ("herd": every task every 1 s;
+"mixed": task i every 1 + i % 60 s, a table most of which is idle at any second).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def make() -> AioClock:
     count = int(os.environ.get("BENCH_TASKS", "1000"))
     out = os.environ.get("BENCH_OUT")
     store_spec = os.environ.get("BENCH_STORE", "memory")
+    mixed = os.environ.get("BENCH_PERIODS", "herd") == "mixed"
     lateness: list[float] = []
 
     def on_events(batch: Sequence[Event]) -> None:
@@ -50,5 +52,6 @@ def make() -> AioClock:
         async def noop() -> None:
             return None
 
-        app.task(trigger=Every(seconds=1), name=f"task-{index:05}")(noop)
+        period = 1 + index % 60 if mixed else 1
+        app.task(trigger=Every(seconds=period), name=f"task-{index:05}")(noop)
     return app
