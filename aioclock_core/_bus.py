@@ -16,6 +16,8 @@ logger = logging.getLogger("aioclock")
 BatchCallback = Callable[[Sequence[Event]], None]
 
 _MAX_BATCH = 2048
+_HANDOVER_DELAY = 0.005
+"""Seconds events wait on the loop before going to the delivery thread in one piece."""
 
 
 class _Subscriber:
@@ -46,9 +48,12 @@ class EventBus:
         self._threaded: list[_Subscriber] = []
         self._inline: list[_Subscriber] = []
         self._queues: list[_BoundedQueue] = []
-        self._outbox: queue.SimpleQueue[Event | threading.Event | None] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[list[Event] | threading.Event | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._handover: list[Event] = []
+        self._handover_lock = threading.Lock()
+        self._handover_scheduled = False
         self.active = False
         self.wants_runs = False
         """Whether anyone wants RunStarted/RunFinished (built on every firing otherwise not)."""
@@ -109,12 +114,28 @@ class EventBus:
             except Exception:
                 logger.exception("Event subscriber %r raised; it stays subscribed", subscription)
         if self._threaded:
-            self._outbox.put(event)
+            # Buffered on the loop and handed over once per loop turn: waking the delivery
+            # thread per event would make it fight the scheduler for the GIL mid-burst.
+            with self._handover_lock:
+                self._handover.append(event)
+                scheduled = self._handover_scheduled
+                self._handover_scheduled = True
+            if not scheduled:
+                asyncio.get_running_loop().call_later(_HANDOVER_DELAY, self.hand_over)
         for pending in self._queues:
             pending.put(event)
 
+    def hand_over(self) -> None:
+        """Pass events buffered on the loop to the delivery thread now."""
+        with self._handover_lock:
+            events, self._handover = self._handover, []
+            self._handover_scheduled = False
+        if events:
+            self._outbox.put(events)
+
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until the delivery thread has handed over every event published so far."""
+        self.hand_over()
         if self._thread is None:
             return True
         marker = threading.Event()
@@ -123,6 +144,7 @@ class EventBus:
 
     def close(self) -> None:
         """Stop the delivery thread after it delivered what is queued."""
+        self.hand_over()
         thread = self._thread
         if thread is not None:
             self._outbox.put(None)
@@ -165,7 +187,7 @@ class EventBus:
                 elif isinstance(item, threading.Event):
                     markers.append(item)
                 else:
-                    batch.append(item)
+                    batch.extend(item)
                 if len(batch) >= _MAX_BATCH:
                     break
                 try:

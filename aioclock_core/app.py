@@ -363,6 +363,7 @@ class AioClock(ControlMixin):
                     await self._run_all_once(scheduler, shutdown)
         finally:
             self._publish(SchedulerStopped(at=self.clock.now()))
+            self._bus.hand_over()  # the loop may stop before the next hand-over turn
             recorder.close()
             if self.coordinator is not None:
                 try:

@@ -106,7 +106,7 @@ class ClockConsole(App[int]):
     # ----- messages from other threads -----------------------------------------------
     def on_events_arrived(self, message: EventsArrived) -> None:
         phase = self.model.phase
-        failures = self.model.apply(message.events)
+        failures = self.model.apply([*message.events, *self.bridge.drain_events()])
         if phase is SchedulerPhase.STARTING and self.model.phase is SchedulerPhase.RUNNING:
             # The table needs each task's last run; a detail screen asks for more.
             self.load_history(list(self.model.tasks), limit=1)

@@ -22,7 +22,8 @@ __all__ = ["EventsArrived", "LogsArrived", "CommandAnswered", "HostStopped", "Br
 
 
 class EventsArrived(Message):
-    """A batch of core events, in order."""
+    """Core events are waiting in the bridge (`Bridge.drain_events()`); `events` holds any
+    carried by the message itself, which come first."""
 
     def __init__(self, events: tuple[Event, ...]) -> None:
         super().__init__()
@@ -68,6 +69,8 @@ class Bridge:
         self.target = target
         self._lock = threading.Lock()
         self._logs: list[LogEntry] = []
+        self._events: list[Event] = []
+        self._events_posted = False
         self._subscription: Subscription | None = None
         self._handler = _LogForwarder(self)
         self._silenced: list[tuple[logging.Handler, int]] = []
@@ -99,7 +102,21 @@ class Bridge:
         self._silenced = []
 
     def _deliver(self, batch: Sequence[Event]) -> None:
-        self.target.post_message(EventsArrived(tuple(batch)))
+        # At most one EventsArrived waits in the UI's queue: it drains whatever arrived
+        # by then, so a herd of firings costs one message per UI turn, not one per batch.
+        with self._lock:
+            self._events.extend(batch)
+            wake = not self._events_posted
+            self._events_posted = True
+        if wake:
+            self.target.post_message(EventsArrived(()))
+
+    def drain_events(self) -> list[Event]:
+        """Take every event buffered since the last drain, in order (UI thread)."""
+        with self._lock:
+            events, self._events = self._events, []
+            self._events_posted = False
+        return events
 
     def add_log(self, entry: LogEntry) -> None:
         """Buffer `entry` (any thread); the first of a burst wakes the UI."""
