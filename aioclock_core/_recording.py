@@ -73,37 +73,33 @@ class StoreRecorder:
         self._tasks[task_id] = record
         self._store.save_task(record)
 
-    def _started(self, event: RunStarted) -> None:
-        self._store.record_run_started(
-            RunRecord(
-                run_id=event.run_id,
-                task_id=event.task_id,
-                task_name=event.task_name,
-                kind=event.kind,
-                scheduled_for=event.scheduled_for,
-                started_at=event.started_at,
-                replica=self._replica,
-            )
+    def _record(self, event: RunStarted | RunFinished, **finish: Any) -> RunRecord:
+        return RunRecord(
+            run_id=event.run_id,
+            task_id=event.task_id,
+            task_name=event.task_name,
+            kind=event.kind,
+            scheduled_for=event.scheduled_for,
+            started_at=event.started_at,
+            replica=self._replica,
+            **finish,
         )
+
+    def _started(self, event: RunStarted) -> None:
+        self._store.record_run_started(self._record(event))
         if event.kind is RunKind.SCHEDULE:
             self._update(event.task_id, event.task_name, last_fire_time=event.scheduled_for)
 
     def _finished(self, event: RunFinished) -> None:
         self._store.record_run_finished(
-            RunRecord(
-                run_id=event.run_id,
-                task_id=event.task_id,
-                task_name=event.task_name,
-                kind=event.kind,
-                scheduled_for=event.scheduled_for,
-                started_at=event.started_at,
+            self._record(
+                event,
                 finished_at=event.finished_at,
                 outcome=event.outcome,
                 duration=event.duration,
                 error_type=event.error_type,
                 error_message=event.error_message,
                 traceback=event.traceback,
-                replica=self._replica,
             )
         )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Awaitable, Callable
 from datetime import timezone
 from typing import TypeVar
@@ -16,6 +15,7 @@ from clocktui.app import ClockConsole, make_app
 from clocktui.model import SchedulerPhase, TaskView
 from clocktui.widgets.task_table import TaskTable
 from tests.apps import console_app
+from tests.bounds import time_limit  # noqa: F401 - re-exported to the tests here
 
 T = TypeVar("T")
 SIZE = (160, 45)
@@ -89,21 +89,6 @@ async def advance(pilot: Pilot[object], seconds: float) -> None:
     future = asyncio.run_coroutine_threadsafe(clock.advance(seconds), console.host.loop)
     await bounded(asyncio.wrap_future(future))
     await settle(pilot)
-
-
-def time_limit(
-    seconds: float = 30.0,
-) -> Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]]:
-    """Bound a whole async test: it fails after `seconds` instead of hanging the run."""
-
-    def decorate(test: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-        @functools.wraps(test)
-        async def bounded_test(*args: object, **kwargs: object) -> None:
-            await asyncio.wait_for(test(*args, **kwargs), seconds)
-
-        return bounded_test
-
-    return decorate
 
 
 def select(console: ClockConsole, name: str) -> TaskView:

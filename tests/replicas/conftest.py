@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import redis
 import redis.asyncio as aioredis
 
-TIMEOUT = 10.0
+from tests.bounds import time_limit  # noqa: F401 - re-exported to the tests here
+
 REDIS_SERVER = shutil.which("redis-server")
-
-
-def time_limit(
-    seconds: float = TIMEOUT,
-) -> Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]]:
-    """Bound an async test: it fails after `seconds` instead of hanging the run."""
-
-    def decorate(test: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-        @functools.wraps(test)
-        async def bounded(*args: object, **kwargs: object) -> None:
-            await asyncio.wait_for(test(*args, **kwargs), seconds)
-
-        return bounded
-
-    return decorate
 
 
 def free_port() -> int:

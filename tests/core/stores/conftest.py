@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,26 +21,12 @@ from aioclock_core.stores import (
     SQLiteStore,
     Store,
 )
+from tests.bounds import time_limit  # noqa: F401 - re-exported to the tests here
 
 T = TypeVar("T")
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 APP = "store-tests"
 TIMEOUT = 10.0
-
-
-def time_limit(
-    seconds: float = TIMEOUT,
-) -> Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]]:
-    """Bound an async test: it fails after `seconds` instead of hanging the run."""
-
-    def decorate(test: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-        @functools.wraps(test)
-        async def bounded(*args: object, **kwargs: object) -> None:
-            await asyncio.wait_for(test(*args, **kwargs), seconds)
-
-        return bounded
-
-    return decorate
 
 
 def task_id(name: str) -> uuid.UUID:
