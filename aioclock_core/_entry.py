@@ -39,6 +39,7 @@ class Run:
     error_message: str | None = None
     traceback: str | None = None
     claim_key: str | None = None
+    ended: bool = False
 
     def summary(self) -> RunSummary:
         """The finished run's facts, as the public RunSummary."""

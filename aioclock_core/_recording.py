@@ -36,21 +36,28 @@ logger = logging.getLogger("aioclock")
 class StoreRecorder:
     """An on-loop event subscriber that hands each run, skip and state change to a store."""
 
-    def __init__(self, store: Store, tasks: dict[UUID, TaskRecord], replica: str | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        tasks: dict[UUID, TaskRecord],
+        replica: str | None,
+        runs_as_events: bool,
+    ) -> None:
         self._store = store
         self._tasks = tasks
         self._replica = replica
         handlers: dict[type[Event], Callable[[Any], None]] = {
-            RunFinished: self._finished,
             RunSkipped: self._skipped,
             TaskPaused: self._paused,
             TaskResumed: self._resumed,
         }
-        # Memory does not outlive the process, so run starts and last firings (which only
-        # serve a restart) are not worth their cost on every firing there.
+        # Memory does not outlive the process, so last firings (which only serve a
+        # restart) are not worth their cost there. A store on the fast path (hooks) gets
+        # runs from the scheduler and derives last firings from them itself.
         self._progress = not isinstance(store, MemoryStore)
-        if self._progress:
+        if runs_as_events:
             handlers[RunStarted] = self._started
+            handlers[RunFinished] = self._finished
         self._handlers = handlers
 
     def __call__(self, batch: Sequence[Event]) -> None:
@@ -87,7 +94,7 @@ class StoreRecorder:
 
     def _started(self, event: RunStarted) -> None:
         self._store.record_run_started(self._record(event))
-        if event.kind is RunKind.SCHEDULE:
+        if self._progress and event.kind is RunKind.SCHEDULE:
             self._update(event.task_id, event.task_name, last_fire_time=event.scheduled_for)
 
     def _finished(self, event: RunFinished) -> None:
@@ -175,14 +182,15 @@ def record_into_store(
     records: dict[UUID, TaskRecord],
     replica: str | None,
 ) -> Subscription:
-    """Feed the store: the default memory store takes finished runs straight from the
-    scheduler (no per-firing events are built for it); other stores get events."""
-    recorder = StoreRecorder(store, records, replica)
+    """Feed the store: a store with run hooks (memory, SQLite) takes runs straight from
+    the scheduler, so no per-firing events are built for it; other stores get events."""
+    hooks = store.run_recorders(replica)
+    recorder = StoreRecorder(store, records, replica, runs_as_events=hooks is None)
     kinds: set[type[Event]] = {RunSkipped, TaskPaused, TaskResumed}
-    if type(store) is MemoryStore:
-        scheduler.run_keeper = store.keep_run
-    else:
+    if hooks is None:
         kinds |= {RunStarted, RunFinished}
+    else:
+        scheduler.run_starter, scheduler.run_keeper = hooks
     return bus.subscribe(recorder, on_loop=True, kinds=kinds)
 
 

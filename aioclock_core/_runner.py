@@ -34,6 +34,8 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
     set_current_run(run)
     run.started_at = started_at = clock.now()
     started = clock.monotonic()
+    if scheduler.run_starter is not None:
+        scheduler.run_starter(run)
     if bus.wants_runs:
         bus.publish(
             RunStarted(
@@ -78,6 +80,7 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
         if timer is not None:
             timer.cancel()
         run.duration = clock.monotonic() - started
+        run.ended = True
         scheduler.run_ended(entry, run)
         if scheduler.run_keeper is not None:
             scheduler.run_keeper(run)

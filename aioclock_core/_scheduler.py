@@ -77,6 +77,7 @@ class Scheduler:
         self.pause_gc_in_bursts = True
         self._gc_paused = False
         self._gc_resume: asyncio.TimerHandle | None = None
+        self.run_starter: Callable[[Run], None] | None = None
         self.run_keeper: Callable[[Run], None] | None = None
         """Takes every finished run directly (the default memory store), no event needed."""
         self.entries: dict[uuid.UUID, TaskEntry] = {e.task.id: e for e in entries}

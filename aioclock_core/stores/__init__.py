@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aioclock_core.stores.base import (
     Retention,
+    RunHooks,
     RunRecord,
     SkipRecord,
     Store,
@@ -29,6 +30,7 @@ __all__ = [
     "SkipRecord",
     "TaskRecord",
     "Retention",
+    "RunHooks",
     "MemoryStore",
     "SQLiteStore",
     "SQLiteReader",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from aioclock_core.events import RunKind, RunOutcome, SkipReason
-from aioclock_core.stores.base import Retention, RunRecord, SkipRecord, StoreError, TaskRecord
+from aioclock_core.stores import _sqlite_runs as runs
+from aioclock_core.stores.base import Retention, SkipRecord, StoreError, TaskRecord
 
 UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -48,9 +48,108 @@ def create_version_1(connection: sqlite3.Connection) -> None:
         connection.execute(statement)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: create_version_1}
+VERSION_2 = (
+    """CREATE TABLE tasks_v2 (
+        task_no INTEGER PRIMARY KEY, task_id TEXT NOT NULL UNIQUE, task_name TEXT NOT NULL,
+        paused INTEGER NOT NULL DEFAULT 0, last_fire_time INTEGER)""",
+    """INSERT INTO tasks_v2 (task_id, task_name, paused, last_fire_time)
+        SELECT task_id, task_name, paused, last_fire_time FROM tasks""",
+    """INSERT OR IGNORE INTO tasks_v2 (task_id, task_name)
+        SELECT task_id, MAX(task_name) FROM runs GROUP BY task_id""",
+    "DROP TABLE tasks",
+    "ALTER TABLE tasks_v2 RENAME TO tasks",
+    """CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY, task_no INTEGER NOT NULL, first_started REAL NOT NULL,
+        last_started REAL NOT NULL, count INTEGER NOT NULL, flagged INTEGER NOT NULL,
+        entries BLOB NOT NULL)""",
+    "CREATE INDEX chunks_by_task ON chunks (task_no, last_started)",
+    "CREATE INDEX chunks_by_time ON chunks (last_started)",
+    "CREATE TABLE journal (id INTEGER PRIMARY KEY, entries BLOB NOT NULL)",
+    """CREATE TABLE running (
+        run_id BLOB PRIMARY KEY, task_no INTEGER NOT NULL, kind INTEGER NOT NULL,
+        scheduled_for REAL NOT NULL, started_at REAL NOT NULL, replica TEXT)""",
+    """CREATE TABLE extras (
+        run_id BLOB PRIMARY KEY, error_type TEXT, error_message TEXT, traceback TEXT,
+        replica TEXT, finished_at REAL)""",
+)
+
+
+def create_version_2(connection: sqlite3.Connection) -> None:
+    """Version 2 packs runs (see `_sqlite_runs`): one row per run made recording cost
+    more than the firing itself. The runs of a version 1 file move into chunks."""
+    for statement in VERSION_2:
+        connection.execute(statement)
+    numbers = dict(connection.execute("SELECT task_id, task_no FROM tasks"))
+    rows = connection.execute(
+        "SELECT run_id, task_id, kind, scheduled_for, started_at, finished_at, outcome, "
+        "duration, error_type, error_message, traceback, replica FROM runs "
+        "ORDER BY task_id, started_at, rowid"
+    ).fetchall()
+    chunk: list[bytes] = []
+    chunk_task: int | None = None
+    starts: list[float] = []
+    flagged = 0
+
+    def write_chunk() -> None:
+        if chunk:
+            connection.execute(
+                "INSERT INTO chunks (task_no, first_started, last_started, count, flagged, "
+                "entries) VALUES (?, ?, ?, ?, ?, ?)",
+                (chunk_task, min(starts), max(starts), len(chunk), flagged, b"".join(chunk)),
+            )
+        chunk.clear()
+        starts.clear()
+
+    for row in rows:
+        run_id, task_id, kind, scheduled, started, finished, outcome, duration, *more = row
+        task_no = numbers[task_id]
+        key = UUID(run_id).bytes
+        kind_code = runs.KINDS.index(RunKind(kind))
+        if outcome is None:
+            connection.execute(
+                "INSERT INTO running VALUES (?, ?, ?, ?, ?, ?)",
+                (key, task_no, kind_code, scheduled / 1e6, started / 1e6, more[3]),
+            )
+            continue
+        if task_no != chunk_task or len(chunk) >= runs.CHUNK_LIMIT:
+            write_chunk()
+            chunk_task, flagged = task_no, 0
+        flags = 0
+        if duration is None:
+            duration = max(0.0, ((finished or started) - started) / 1e6)
+        end = None if finished is None or finished == started + round(duration * 1e6) else finished
+        if end is not None or any(value is not None for value in more):
+            flags = runs.HAS_EXTRAS
+            flagged += 1
+            connection.execute(
+                "INSERT INTO extras VALUES (?, ?, ?, ?, ?, ?)",
+                (key, *more, None if end is None else end / 1e6),
+            )
+        number = int.from_bytes(key, "big")
+        chunk.append(
+            runs.ENTRY.pack(
+                task_no,
+                started / 1e6,
+                scheduled / 1e6,
+                duration,
+                kind_code,
+                runs.OUTCOMES.index(RunOutcome(outcome)),
+                flags,
+                number >> 64,
+                number & runs.LOW64,
+            )
+        )
+        starts.append(started / 1e6)
+    write_chunk()
+    connection.execute("DROP TABLE runs")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: create_version_1,
+    2: create_version_2,
+}
 """`MIGRATIONS[n]` turns a version n-1 database into version n (0: an empty file). Add
-version 2 here; files are migrated on open, in one transaction."""
+version 3 here; files are migrated on open, in one transaction."""
 SCHEMA_VERSION = max(MIGRATIONS)
 """The schema version this code writes."""
 
@@ -142,59 +241,8 @@ def unusable(path: Path, error: sqlite3.Error) -> StoreError:
 
 # ----- rows <-> records ---------------------------------------------------------------------
 
-RUN_COLUMNS = (
-    "run_id, task_id, task_name, kind, scheduled_for, started_at, finished_at, outcome, "
-    "duration, error_type, error_message, traceback, replica"
-)
-UPSERT_RUN = (
-    f"INSERT INTO runs ({RUN_COLUMNS}) VALUES ({', '.join('?' * 13)}) "
-    "ON CONFLICT (run_id) DO UPDATE SET finished_at = excluded.finished_at, "
-    "outcome = excluded.outcome, duration = excluded.duration, "
-    "error_type = excluded.error_type, error_message = excluded.error_message, "
-    "traceback = excluded.traceback"
-)
-"""A run's finished record updates its started row in place (its indexed columns stay)."""
 SKIP_COLUMNS = "task_id, task_name, scheduled_for, reason, count, at"
 Row = tuple[object, ...]
-
-
-def run_row(record: RunRecord) -> Row:
-    finished = record.finished_at
-    return (
-        str(record.run_id),
-        str(record.task_id),
-        record.task_name,
-        record.kind.value,
-        to_micros(record.scheduled_for),
-        to_micros(record.started_at),
-        None if finished is None else to_micros(finished),
-        None if record.outcome is None else record.outcome.value,
-        record.duration,
-        record.error_type,
-        record.error_message,
-        record.traceback,
-        record.replica,
-    )
-
-
-def run_record(row: tuple[Any, ...]) -> RunRecord:
-    (run_id, task_id, name, kind, scheduled, started, finished, outcome, *rest) = row
-    duration, error_type, error_message, traceback, replica = rest
-    return RunRecord(
-        run_id=UUID(run_id),
-        task_id=UUID(task_id),
-        task_name=name,
-        kind=RunKind(kind),
-        scheduled_for=from_micros(scheduled),
-        started_at=from_micros(started),
-        finished_at=None if finished is None else from_micros(finished),
-        outcome=None if outcome is None else RunOutcome(outcome),
-        duration=duration,
-        error_type=error_type,
-        error_message=error_message,
-        traceback=traceback,
-        replica=replica,
-    )
 
 
 def skip_row(record: SkipRecord) -> Row:
@@ -223,31 +271,6 @@ def skip_record(row: tuple[Any, ...]) -> SkipRecord:
 # ----- queries shared by the store (writer thread) and the reader ----------------------------
 
 
-def query_runs(
-    connection: sqlite3.Connection,
-    task_id: UUID | None,
-    limit: int,
-    retention: Retention | None,
-) -> list[RunRecord]:
-    """Newest first; with `retention`, those a prune would keep (count per task, and no
-    older than `max_age` before the newest run queried)."""
-    where, params = ("WHERE task_id = ?", [str(task_id)]) if task_id else ("", [])
-    if retention is not None:
-        if task_id:
-            limit = min(limit, retention.max_runs)
-        (newest,) = connection.execute(
-            f"SELECT MAX(started_at) FROM runs {where}", params
-        ).fetchone()
-        if newest is not None:
-            where = f"{where} {'AND' if where else 'WHERE'} started_at >= ?"
-            params.append(newest - retention.max_age // MICROSECOND)
-    rows = connection.execute(
-        f"SELECT {RUN_COLUMNS} FROM runs {where} ORDER BY started_at DESC, rowid DESC LIMIT ?",
-        [*params, limit],
-    )
-    return [run_record(row) for row in rows]
-
-
 def query_skips(
     connection: sqlite3.Connection, task_id: UUID | None, limit: int, retention: Retention | None
 ) -> list[SkipRecord]:
@@ -263,10 +286,11 @@ def query_skips(
 
 
 def query_tasks(connection: sqlite3.Connection) -> dict[UUID, TaskRecord]:
-    """Every task's persisted state."""
+    """Every task's persisted state (tasks only numbered for their runs have none)."""
     records = {}
     for task_id, name, paused, last_fire in connection.execute(
-        "SELECT task_id, task_name, paused, last_fire_time FROM tasks"
+        "SELECT task_id, task_name, paused, last_fire_time FROM tasks "
+        "WHERE paused OR last_fire_time IS NOT NULL"
     ):
         uuid = UUID(task_id)
         records[uuid] = TaskRecord(uuid, name, bool(paused), stamp_to_instant(last_fire))
@@ -283,29 +307,3 @@ def stamp_to_instant(value: int | None) -> datetime | None:
 
 def marks(count: int) -> str:
     return ", ".join("?" * count)
-
-
-def mark_interrupted(db: sqlite3.Connection, at: datetime) -> list[RunRecord]:
-    """Close every run still in progress as interrupted at `at`; return them closed."""
-    at_micros = to_micros(at)
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        rows = db.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE outcome IS NULL").fetchall()
-        db.execute(
-            "UPDATE runs SET outcome = ?, finished_at = ?, "
-            "duration = MAX(0, (? - started_at) / 1e6) WHERE outcome IS NULL",
-            (RunOutcome.INTERRUPTED.value, at_micros, at_micros),
-        )
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    return [
-        replace(
-            run_record(row),
-            finished_at=at,
-            outcome=RunOutcome.INTERRUPTED,
-            duration=max(0.0, (at_micros - row[5]) / 1e6),
-        )
-        for row in rows
-    ]

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from aioclock_core.events import RunKind, RunOutcome, SkipReason
 from aioclock_core.exceptions import BaseAioClockException
 
-__all__ = ["Store", "RunRecord", "SkipRecord", "TaskRecord", "Retention", "StoreError"]
+__all__ = [
+    "Store",
+    "RunRecord",
+    "SkipRecord",
+    "TaskRecord",
+    "Retention",
+    "StoreError",
+    "RunHooks",
+]
 
 
 class StoreError(BaseAioClockException):
@@ -81,6 +91,16 @@ class Retention:
             )
 
 
+class RunHooks(NamedTuple):
+    """A store's fast path for the scheduler's runs (see `Store.run_recorders`)."""
+
+    started: Callable[[Any], None] | None
+    """Called on the loop when a run begins (None: the store does not track runs in
+    progress)."""
+    finished: Callable[[Any], None]
+    """Called on the loop when a run is over."""
+
+
 class Store(ABC):
     """Persists run history and task state for one app.
 
@@ -91,6 +111,16 @@ class Store(ABC):
     """
 
     retention: Retention = Retention()
+
+    def run_recorders(self, replica: str | None) -> RunHooks | None:
+        """Optional fast path. A store that returns hooks gets the scheduler's own run
+        objects instead of `record_run_started`/`record_run_finished` calls, so no event
+        or record is built per firing. The hooks run on the loop and must return at once;
+        the objects they get are read-only, with `task_id`, `task_name`, `run_id`, `kind`,
+        `scheduled_for`, `started_at`; once over also `duration`, `outcome`,
+        `error_type`, `error_message`, `traceback` and `ended` (True). `replica` is the
+        app's replica name (None without a coordinator). The default: no fast path."""
+        return None
 
     @abstractmethod
     async def open(self, app_name: str) -> None:

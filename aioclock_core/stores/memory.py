@@ -9,7 +9,14 @@ from typing import Any
 from uuid import UUID
 
 from aioclock_core.events import RunOutcome
-from aioclock_core.stores.base import Retention, RunRecord, SkipRecord, Store, TaskRecord
+from aioclock_core.stores.base import (
+    Retention,
+    RunHooks,
+    RunRecord,
+    SkipRecord,
+    Store,
+    TaskRecord,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -48,6 +55,9 @@ class MemoryStore(Store):
         runs[record.run_id] = record  # replaces the started record in place
         if len(runs) > self.retention.max_runs:
             del runs[next(iter(runs))]
+
+    def run_recorders(self, replica: str | None) -> RunHooks:
+        return RunHooks(started=None, finished=self.keep_run)
 
     def keep_run(self, run: Any) -> None:
         """Keep a finished run as the scheduler's own object (task_id, run_id, kind,

@@ -11,39 +11,47 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TypeVar, Union, cast
+from typing import IO, Any, TypeVar, Union, cast
 from uuid import UUID
 
+from aioclock_core.events import RunOutcome
+from aioclock_core.stores import _sqlite_runs as runs
 from aioclock_core.stores._sqlite_schema import (
     FORMAT,
     MICROSECOND,
     SCHEMA_VERSION,
     SKIP_COLUMNS,
-    UPSERT_RUN,
     Row,
     check_schema,
-    mark_interrupted,
     marks,
     migrate,
-    query_runs,
     query_skips,
     query_tasks,
-    run_row,
     skip_row,
     stamp,
     unusable,
 )
 from aioclock_core.stores.base import (
     Retention,
+    RunHooks,
     RunRecord,
     SkipRecord,
     Store,
     StoreError,
     TaskRecord,
 )
+
+UPSERT_TASK = (
+    "INSERT INTO tasks (task_id, task_name, paused, last_fire_time) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (task_id) DO UPDATE SET task_name = excluded.task_name, "
+    "paused = excluded.paused, last_fire_time = COALESCE("
+    "MAX(excluded.last_fire_time, last_fire_time), excluded.last_fire_time, last_fire_time)"
+)
+"""A saved state: the paused flag as given; the last firing never moves back."""
 
 try:
     import fcntl
@@ -69,23 +77,44 @@ class _Call:
 
 
 _Item = Union[RunRecord, SkipRecord, TaskRecord, _Call]
+_ChunkInfo = list[Any]  # [id, last_started, count, flagged]
+
+
+def _take(queue: deque[Any], count: int) -> list[Any]:
+    popleft = queue.popleft
+    return [popleft() for _ in range(count)]
 
 
 class _Writer:
-    """Owns the connection; drains the queue every `interval` s in transactions of at most
-    `batch_size` items; prunes the tasks it wrote every `prune_interval` s."""
+    """Owns the connection. Every `batch_interval` s it writes what was queued (one
+    journal row of packed runs per transaction); every `prune_interval` s it
+    checkpoints: each task's runs since the last checkpoint become one chunk row, the
+    journal is emptied and the retention applied."""
 
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
         self.path = store.path
         self.queue = store._queue
+        self.started = store._started
+        self.finished = store._finished
         self.wake = threading.Event()
         self.connection: sqlite3.Connection | None = None
         self.lock_file: IO[bytes] | None = None
-        self.touched: set[str] = set()
         self.failure: BaseException | None = None
         self.closed = False
         self.rows_written = 0
+        # Task numbers (entries store a number, not the 36-character id).
+        self.numbers: dict[UUID, int] = {}
+        self.names: dict[int, runs.TaskName] = {}
+        self.by_identity: dict[int, int] = {}  # id() of a task's UUID object -> number
+        self.pinned: list[UUID] = []  # keeps those UUID objects (and so their ids) alive
+        self.new_tasks: list[tuple[int, str, str]] = []
+        # Since the last checkpoint: each task's packed entries (also in the journal).
+        self.buffers: dict[int, bytearray] = {}
+        self.running: set[bytes] = set()  # run ids with a row in `running`
+        self.directory: dict[int, list[_ChunkInfo]] = {}  # each task's chunks, oldest first
+        self.prune_everything = True
+        self.skips_touched: set[str] = set()
         self.thread = threading.Thread(
             target=self._run, name=f"aioclock-store:{self.path.name}", daemon=True
         )
@@ -99,34 +128,45 @@ class _Writer:
         store = self.store
         # Real time on purpose: this paces disk writes, not firings (the app's clock may be
         # a FakeClock that never moves).
-        next_prune = time.monotonic() + store.prune_interval
+        next_checkpoint = time.monotonic() + store.prune_interval
         try:
             while not self.closed:
                 self.wake.wait(store.batch_interval)
                 self.wake.clear()
                 self._drain()
-                if not self.closed and self.connection and time.monotonic() >= next_prune:
-                    next_prune = time.monotonic() + store.prune_interval
-                    self._prune_guarded()
+                if not self.closed and self.connection and time.monotonic() >= next_checkpoint:
+                    next_checkpoint = time.monotonic() + store.prune_interval
+                    self._checkpoint_guarded()
         except BaseException:
             logger.exception("The history writer of %s stopped", self.path)
             self._release()
             raise
 
     def _drain(self) -> None:
+        """Write everything queued; a call runs after every write queued before it."""
         queue = self.queue
         size = self.store.batch_size
-        while queue and not self.closed:
-            batch: list[_Item] = []
+        while not self.closed:
+            misc: list[_Item] = []
             call = None
-            while queue and len(batch) < size:
+            while queue:
                 item = queue.popleft()
                 if type(item) is _Call:
                     call = item
                     break
-                batch.append(item)
-            if batch and self.connection is not None:
-                self._write(batch)
+                misc.append(item)
+            # Runs queued before the call are in the deques now; later ones may be too.
+            due_finished, due_started = len(self.finished), len(self.started)
+            if not (misc or due_finished or due_started or call):
+                return
+            while misc or due_finished or due_started:
+                finished = _take(self.finished, min(due_finished, size))
+                started = _take(self.started, min(due_started, size))
+                due_finished -= len(finished)
+                due_started -= len(started)
+                if self.connection is not None:
+                    self._write(finished, started, misc)
+                misc = []
             if call is not None:
                 self._execute(call)
 
@@ -138,71 +178,299 @@ class _Writer:
         else:
             call.future.set_result(result)
 
-    def _write(self, batch: list[_Item]) -> None:
-        runs: dict[UUID, RunRecord] = {}
+    def _number(self, task_id: UUID, name: str) -> int:
+        number = self.numbers.get(task_id)
+        if number is None:
+            number = len(self.numbers) + 1
+            while number in self.names:
+                number += 1
+            self.numbers[task_id] = number
+            self.names[number] = runs.TaskName(task_id, name)
+            self.new_tasks.append((number, str(task_id), name))
+        self.by_identity[id(task_id)] = number
+        self.pinned.append(task_id)
+        return number
+
+    def _write(self, finished: list[Any], started: list[Any], misc: list[_Item]) -> None:
+        """One transaction: the finished runs as one journal row, runs still going into
+        `running`, then skips and task states."""
+        journal: list[bytes] = []
+        owners: list[int] = []
+        extras: list[tuple[object, ...]] = []
+        running: list[tuple[object, ...]] = []
+        gone: list[bytes] = []
         skips: list[Row] = []
         tasks: dict[UUID, TaskRecord] = {}
-        touched = self.touched
+        replica = self.store.replica
+        by_identity = self.by_identity
+        kind_code, outcome_code = runs.KIND_CODE, runs.OUTCOME_CODE
+        pack = runs.ENTRY.pack
+        low = runs.LOW64
+        in_running = self.running
+        last_scheduled: object = None
+        last_seconds = 0.0
+        # The scheduler's own run objects (the hot path: one entry each, nothing else).
+        for run in finished:
+            number = by_identity.get(id(run.task_id))
+            if number is None:
+                number = self._number(run.task_id, run.task_name)
+            scheduled = run.scheduled_for
+            if scheduled is not last_scheduled:  # a burst shares one instant
+                last_scheduled, last_seconds = scheduled, scheduled.timestamp()
+            run_number = run.run_id.int
+            flags = 0
+            if run.error_type is not None or replica is not None:
+                flags = runs.HAS_EXTRAS
+                extras.append(
+                    (
+                        run.run_id.bytes,
+                        run.error_type,
+                        run.error_message,
+                        run.traceback,
+                        replica,
+                        None,
+                    )
+                )
+            journal.append(
+                pack(
+                    number,
+                    run.started_at.timestamp(),
+                    last_seconds,
+                    run.duration,
+                    kind_code[id(run.kind)],
+                    outcome_code[id(run.outcome)],
+                    flags,
+                    run_number >> 64,
+                    run_number & low,
+                )
+            )
+            owners.append(number)
+            if in_running and run.run_id.bytes in in_running:
+                gone.append(run.run_id.bytes)
+        for run in started:
+            if run.ended:
+                continue  # finished already: its entry says all
+            number = by_identity.get(id(run.task_id))
+            if number is None:
+                number = self._number(run.task_id, run.task_name)
+            running.append(
+                (
+                    run.run_id.bytes,
+                    number,
+                    kind_code[id(run.kind)],
+                    runs.seconds(run.scheduled_for),
+                    runs.seconds(run.started_at),
+                    replica,
+                )
+            )
+        # Records queued by callers of the Store API, in their order.
+        ended = {
+            item.run_id for item in misc if type(item) is RunRecord and item.outcome is not None
+        }
+        for item in misc:
+            kind = type(item)
+            if kind is RunRecord:
+                record = cast(RunRecord, item)
+                number = self.numbers.get(record.task_id) or self._number(
+                    record.task_id, record.task_name
+                )
+                key = record.run_id.bytes
+                if record.outcome is None:
+                    if record.run_id not in ended:
+                        running.append(
+                            (
+                                key,
+                                number,
+                                kind_code[id(record.kind)],
+                                runs.seconds(record.scheduled_for),
+                                runs.seconds(record.started_at),
+                                record.replica,
+                            )
+                        )
+                    continue
+                more = (record.error_type, record.error_message, record.traceback, record.replica)
+                end = runs.odd_end(record)
+                flags = 0
+                if end is not None or any(v is not None for v in more):
+                    flags = runs.HAS_EXTRAS
+                    extras.append((key, *more, end))
+                journal.append(runs.pack_record(number, record, flags))
+                owners.append(number)
+                if key in in_running:
+                    gone.append(key)
+            elif kind is SkipRecord:
+                skip = cast(SkipRecord, item)
+                skips.append(skip_row(skip))
+                self.skips_touched.add(str(skip.task_id))
+            elif kind is TaskRecord:
+                state = cast(TaskRecord, item)
+                tasks.pop(state.task_id, None)
+                tasks[state.task_id] = state  # the latest state of a task wins
         try:
-            for item in batch:
-                if type(item) is RunRecord:
-                    runs[item.run_id] = item  # a run that ended in this batch: one write
-                    touched.add(str(item.task_id))
-                elif type(item) is SkipRecord:
-                    skips.append(skip_row(item))
-                    touched.add(str(item.task_id))
-                elif type(item) is TaskRecord:
-                    tasks.pop(item.task_id, None)
-                    tasks[item.task_id] = item  # the latest state of a task wins
-            task_rows = [
-                (str(t.task_id), t.task_name, int(t.paused), stamp(t.last_fire_time))
-                for t in tasks.values()
-            ]
             db = self.db
             db.execute("BEGIN")
             try:
-                # In queue order, a run's finished record replaces its started record.
-                db.executemany(UPSERT_RUN, [run_row(run) for run in runs.values()])
-                db.executemany(f"INSERT INTO skips ({SKIP_COLUMNS}) VALUES ({marks(6)})", skips)
-                db.executemany(f"INSERT OR REPLACE INTO tasks VALUES ({marks(4)})", task_rows)
+                if self.new_tasks:
+                    db.executemany(
+                        "INSERT INTO tasks (task_no, task_id, task_name) VALUES (?, ?, ?)",
+                        self.new_tasks,
+                    )
+                if journal:
+                    db.execute("INSERT INTO journal (entries) VALUES (?)", (b"".join(journal),))
+                if extras:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO extras VALUES (?, ?, ?, ?, ?, ?)", extras
+                    )
+                if running:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO running VALUES (?, ?, ?, ?, ?, ?)", running
+                    )
+                if gone:
+                    db.executemany("DELETE FROM running WHERE run_id = ?", [(k,) for k in gone])
+                if skips:
+                    db.executemany(f"INSERT INTO skips ({SKIP_COLUMNS}) VALUES ({marks(6)})", skips)
+                if tasks:
+                    db.executemany(
+                        UPSERT_TASK,
+                        [
+                            (str(t.task_id), t.task_name, int(t.paused), stamp(t.last_fire_time))
+                            for t in tasks.values()
+                        ],
+                    )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            self.rows_written += len(batch)
         except Exception as error:
             self.failure = error
-            logger.exception("Writing %d history records to %s failed", len(batch), self.path)
+            logger.exception(
+                "Writing %d history records to %s failed",
+                len(journal) + len(running) + len(skips) + len(tasks),
+                self.path,
+            )
+            return
+        self.new_tasks.clear()
+        buffers = self.buffers
+        for number, entry in zip(owners, journal, strict=True):
+            buffer = buffers.get(number)
+            if buffer is None:
+                buffers[number] = bytearray(entry)
+            else:
+                buffer += entry
+        in_running.update(row[0] for row in running)  # type: ignore[misc]
+        in_running.difference_update(gone)
+        self.rows_written += len(journal)
 
-    def _prune_guarded(self) -> None:
+    # ----- checkpoints ----------------------------------------------------------------------
+    def _checkpoint_guarded(self) -> None:
         try:
-            self.prune()
+            self.checkpoint()
         except sqlite3.Error as error:
             self.failure = error
-            logger.exception("Pruning the history in %s failed", self.path)
+            logger.exception("Checkpointing the history in %s failed", self.path)
 
-    def prune(self) -> None:
-        """Apply the retention to every task written since the last prune (one transaction)."""
-        if not self.touched:
-            return
+    def checkpoint(self) -> None:
+        """Move each task's entries since the last checkpoint into a chunk row, empty the
+        journal, record last firings and apply the retention (one transaction)."""
+        size = runs.ENTRY.size
+        chunks: list[tuple[int, float, float, int, int, bytes]] = []
+        fires: dict[int, float] = {}
+        for number, buffer in self.buffers.items():
+            entries = runs.decode(bytes(buffer))
+            for first in range(0, len(entries), runs.CHUNK_LIMIT):
+                part = entries[first : first + runs.CHUNK_LIMIT]
+                starts = [entry[runs.STARTED] for entry in part]
+                flagged = sum(1 for entry in part if entry[runs.FLAGS] & runs.HAS_EXTRAS)
+                blob = bytes(buffer[first * size : (first + len(part)) * size])
+                chunks.append((number, min(starts), max(starts), len(part), flagged, blob))
+            scheduled = [e[runs.SCHEDULED] for e in entries if e[runs.KIND] == runs.SCHEDULE_CODE]
+            if scheduled:
+                fires[number] = max(scheduled)
+        db = self.db
+        for number, fire in db.execute(
+            "SELECT task_no, MAX(scheduled_for) FROM running WHERE kind = ? GROUP BY task_no",
+            (runs.SCHEDULE_CODE,),
+        ):
+            fires[number] = max(fire, fires.get(number, fire))
+        added: list[tuple[int, _ChunkInfo]] = []
+        db.execute("BEGIN")
+        try:
+            for chunk in chunks:
+                cursor = db.execute(
+                    "INSERT INTO chunks (task_no, first_started, last_started, count, flagged, "
+                    "entries) VALUES (?, ?, ?, ?, ?, ?)",
+                    chunk,
+                )
+                added.append((chunk[0], [cursor.lastrowid, chunk[2], chunk[3], chunk[4]]))
+            db.executemany(
+                "UPDATE tasks SET last_fire_time = MAX(COALESCE(last_fire_time, ?1), ?1) "
+                "WHERE task_no = ?2",
+                [(round(fire * 1e6), number) for number, fire in fires.items()],
+            )
+            db.execute("DELETE FROM journal")
+            directory = {number: list(infos) for number, infos in self.directory.items()}
+            for number, info in added:
+                directory.setdefault(number, []).append(info)
+            touched = set(directory) if self.prune_everything else {n for n, _ in added}
+            for number in touched:
+                directory[number] = self._prune_chunks(directory[number])
+            self._prune_skips()
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self.directory = directory
+        self.buffers.clear()
+        self.prune_everything = False
+        self.skips_touched.clear()
+
+    def _prune_chunks(self, chunks: list[_ChunkInfo]) -> list[_ChunkInfo]:
+        """Drop a task's chunks that hold only runs beyond its retention; returns the rest.
+        A chunk goes whole, so a task keeps up to one chunk more than `max_runs` runs
+        (reads still return at most `max_runs`)."""
+        retention = self.store.retention
+        if not chunks:
+            return chunks
+        oldest_kept = chunks[-1][1] - retention.max_age.total_seconds()
+        kept, keep_from = 0, len(chunks)
+        for index in range(len(chunks) - 1, -1, -1):
+            _, last_started, count, _ = chunks[index]
+            if kept >= retention.max_runs or last_started < oldest_kept:
+                break
+            kept += count
+            keep_from = index
+        dead = chunks[:keep_from]
+        if dead:
+            db = self.db
+            for chunk_id, _, _, flagged in dead:
+                if flagged:
+                    (blob,) = db.execute(
+                        "SELECT entries FROM chunks WHERE id = ?", (chunk_id,)
+                    ).fetchone()
+                    keys = [
+                        (runs.entry_key(entry),)
+                        for entry in runs.decode(blob)
+                        if entry[runs.FLAGS] & runs.HAS_EXTRAS
+                    ]
+                    db.executemany("DELETE FROM extras WHERE run_id = ?", keys)
+            db.executemany("DELETE FROM chunks WHERE id = ?", [(c[0],) for c in dead])
+        return chunks[keep_from:]
+
+    def _prune_skips(self) -> None:
         retention = self.store.retention
         age = retention.max_age // MICROSECOND
         db = self.db
-        db.execute("BEGIN")
-        for task in self.touched:
-            for table, key, when in (("runs", "run_id", "started_at"), ("skips", "id", "at")):
-                db.execute(
-                    f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} "
-                    f"WHERE task_id = ?1 ORDER BY {when} DESC LIMIT -1 OFFSET ?2)",
-                    (task, retention.max_runs),
-                )
-                db.execute(
-                    f"DELETE FROM {table} WHERE task_id = ?1 AND {when} < "
-                    f"(SELECT MAX({when}) FROM {table} WHERE task_id = ?1) - ?2",
-                    (task, age),
-                )
-        db.execute("COMMIT")
-        self.touched.clear()
+        for task in self.skips_touched:
+            db.execute(
+                "DELETE FROM skips WHERE id IN (SELECT id FROM skips WHERE task_id = ?1 "
+                "ORDER BY at DESC LIMIT -1 OFFSET ?2)",
+                (task, retention.max_runs),
+            )
+            db.execute(
+                "DELETE FROM skips WHERE task_id = ?1 AND at < "
+                "(SELECT MAX(at) FROM skips WHERE task_id = ?1) - ?2",
+                (task, age),
+            )
 
     # ----- calls (run on this thread, in queue order) --------------------------------------
     def connect(self, app_name: str) -> None:
@@ -219,12 +487,7 @@ class _Writer:
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("PRAGMA busy_timeout=5000")
             migrate(connection, version, app_name)
-            self.touched.update(
-                task
-                for (task,) in connection.execute(
-                    "SELECT DISTINCT task_id FROM runs UNION SELECT DISTINCT task_id FROM skips"
-                )
-            )
+            self._load(connection)
         except BaseException as error:
             connection.close()
             self._release()
@@ -232,11 +495,97 @@ class _Writer:
                 raise unusable(self.path, error) from None
             raise
         self.connection = connection
+        if self.buffers:  # a process that died before its checkpoint: fold its journal now
+            self.checkpoint()
+
+    def _load(self, db: sqlite3.Connection) -> None:
+        self.names = runs.load_names(db)
+        self.numbers = {name.task_id: number for number, name in self.names.items()}
+        for chunk_id, number, last_started, count, flagged in db.execute(
+            "SELECT id, task_no, last_started, count, flagged FROM chunks "
+            "ORDER BY task_no, last_started, id"
+        ):
+            self.directory.setdefault(number, []).append([chunk_id, last_started, count, flagged])
+        self.running = {key for (key,) in db.execute("SELECT run_id FROM running")}
+        self.skips_touched = {task for (task,) in db.execute("SELECT DISTINCT task_id FROM skips")}
+        size = runs.ENTRY.size
+        for (blob,) in db.execute("SELECT entries FROM journal ORDER BY id"):
+            for offset in range(0, len(blob), size):
+                entry = blob[offset : offset + size]
+                number = runs.ENTRY.unpack(entry)[runs.TASK]
+                self.buffers.setdefault(number, bytearray()).extend(entry)
+
+    def recent(self, only: set[int] | None) -> list[runs.Entry]:
+        """Entries since the last checkpoint (of `only` tasks), oldest first per task."""
+        numbers = self.buffers if only is None else only
+        return [e for n in numbers for e in runs.decode(bytes(self.buffers.get(n, b"")))]
+
+    def recent_runs(self, task_id: UUID | None, limit: int) -> list[RunRecord]:
+        only = None
+        if task_id is not None:
+            number = self.numbers.get(task_id)
+            if number is None:
+                return []
+            only = {number}
+        recent = self.recent(only)
+        return runs.select_runs(self.db, self.names, only, recent, limit, self.store.retention)
+
+    def load_tasks(self) -> dict[UUID, TaskRecord]:
+        records = query_tasks(self.db)
+        fires: dict[int, float] = {}
+        for entry in self.recent(None):
+            if entry[runs.KIND] == runs.SCHEDULE_CODE:
+                number = entry[runs.TASK]
+                fires[number] = max(entry[runs.SCHEDULED], fires.get(number, 0.0))
+        for number, fire in self.db.execute(
+            "SELECT task_no, MAX(scheduled_for) FROM running WHERE kind = ? GROUP BY task_no",
+            (runs.SCHEDULE_CODE,),
+        ):
+            fires[number] = max(fire, fires.get(number, fire))
+        for number, fire in fires.items():
+            name = self.names[number]
+            known = records.get(name.task_id)
+            instant = runs.instant(fire)
+            if known is None:
+                records[name.task_id] = TaskRecord(name.task_id, name.name, False, instant)
+            elif known.last_fire_time is None or known.last_fire_time < instant:
+                records[name.task_id] = replace(known, last_fire_time=instant)
+        return records
+
+    def mark_interrupted(self, at: datetime) -> list[RunRecord]:
+        """Close every run left in `running` (by a process that died) as interrupted."""
+        closed = []
+        for key, number, kind, scheduled, started, replica in self.db.execute(
+            "SELECT run_id, task_no, kind, scheduled_for, started_at, replica FROM running "
+            "ORDER BY started_at"
+        ).fetchall():
+            task = self.names[number]
+            started_at = runs.instant(started)
+            closed.append(
+                RunRecord(
+                    run_id=UUID(bytes=key),
+                    task_id=task.task_id,
+                    task_name=task.name,
+                    kind=runs.KINDS[kind],
+                    scheduled_for=runs.instant(scheduled),
+                    started_at=started_at,
+                    finished_at=at,
+                    outcome=RunOutcome.INTERRUPTED,
+                    duration=max(0.0, (at - started_at).total_seconds()),
+                    replica=replica,
+                )
+            )
+        if closed:
+            self._write([], [], list(closed))
+            if self.failure is not None:
+                failure, self.failure = self.failure, None
+                raise StoreError(f"Recording interrupted runs in {self.path} failed: {failure}")
+        return closed
 
     def close(self) -> None:
         try:
             if self.connection is not None:
-                self.prune()
+                self.checkpoint()
                 self.connection.close()
         finally:
             self.connection = None
@@ -273,11 +622,13 @@ class _Writer:
 class SQLiteStore(Store):
     """Keeps run history and task state in a SQLite file (WAL), so they survive restarts.
 
-    `record_*` and `save_task` only append to a queue (no SQL, no formatting on the
-    scheduler's loop). A writer thread drains it every `batch_interval` seconds, at most
-    `batch_size` items per transaction, and applies the retention to the tasks it wrote
-    every `prune_interval` seconds (and on flush and close). The async methods run on that
-    thread too, after the writes queued before them, so they never block the loop.
+    Recording never runs SQL on the scheduler's loop: the scheduler hands its finished
+    run objects to a queue (one append), and so do `record_*` and `save_task`. A writer
+    thread drains the queues every `batch_interval` seconds, writing each batch's runs
+    as one packed journal row; every `prune_interval` seconds (and on flush and close)
+    it checkpoints: each task's runs since the last checkpoint become one chunk row, the
+    journal is emptied and the retention applied. The async methods run on that thread
+    too, after the writes queued before them, so they never block the loop.
 
     Other processes may read the file meanwhile (see `SQLiteReader`); a second writer is
     refused (an advisory lock on `<file>.lock`). A corrupt or foreign file raises
@@ -286,9 +637,10 @@ class SQLiteStore(Store):
     Args:
         path: The database file (created with its tables if missing; its folder must exist).
         retention: How much history to keep per task (default: 1,000 runs, 30 days).
-        batch_size: Most queued items written in one transaction.
+        batch_size: Most runs written in one transaction.
         batch_interval: Seconds between two drains of the queue.
-        prune_interval: Seconds between two applications of the retention.
+        prune_interval: Seconds between two checkpoints (runs into per-task chunks,
+            retention applied).
     """
 
     def __init__(
@@ -296,7 +648,7 @@ class SQLiteStore(Store):
         path: str | os.PathLike[str],
         retention: Retention | None = None,
         *,
-        batch_size: int = 500,
+        batch_size: int = 10_000,
         batch_interval: float = 0.05,
         prune_interval: float = 60.0,
     ) -> None:
@@ -315,7 +667,10 @@ class SQLiteStore(Store):
         self.batch_interval = float(batch_interval)
         self.prune_interval = float(prune_interval)
         self.app_name: str | None = None
+        self.replica: str | None = None
         self._queue: deque[_Item] = deque()
+        self._started: deque[Any] = deque()
+        self._finished: deque[Any] = deque()
         self._writer: _Writer | None = None
 
     def __repr__(self) -> str:
@@ -354,6 +709,12 @@ class SQLiteStore(Store):
             self._writer = None
         await asyncio.to_thread(writer.thread.join, 5.0)
 
+    def run_recorders(self, replica: str | None) -> RunHooks:
+        """The scheduler's run objects go straight to the writer's queues (one deque
+        append each on the loop; the writer packs them)."""
+        self.replica = replica
+        return RunHooks(started=self._started.append, finished=self._finished.append)
+
     def record_run_started(self, record: RunRecord) -> None:
         self._queue.append(record)
 
@@ -367,11 +728,11 @@ class SQLiteStore(Store):
         self._queue.append(record)
 
     async def flush(self) -> None:
-        """Write everything queued and apply the retention; raise StoreError if a write
-        failed since the last flush (the failure is logged when it happens too)."""
+        """Write everything queued, checkpoint and apply the retention; raise StoreError
+        if a write failed since the last flush (the failure is logged when it happens)."""
 
         def flush(writer: _Writer) -> None:
-            writer.prune()
+            writer.checkpoint()
             failure, writer.failure = writer.failure, None
             if failure is not None:
                 raise StoreError(f"Writing history to {self.path} failed: {failure}")
@@ -379,14 +740,13 @@ class SQLiteStore(Store):
         await self._call(flush)
 
     async def load_tasks(self) -> dict[UUID, TaskRecord]:
-        return await self._call(lambda w: query_tasks(w.db))
+        return await self._call(_Writer.load_tasks)
 
     async def mark_interrupted(self, at: datetime) -> list[RunRecord]:
-        return await self._call(lambda w: mark_interrupted(w.db, at))
+        return await self._call(lambda w: w.mark_interrupted(at))
 
     async def recent_runs(self, task_id: UUID | None = None, limit: int = 50) -> list[RunRecord]:
-        retention = self.retention
-        return await self._call(lambda w: query_runs(w.db, task_id, limit, retention))
+        return await self._call(lambda w: w.recent_runs(task_id, limit))
 
     async def recent_skips(self, task_id: UUID | None = None, limit: int = 50) -> list[SkipRecord]:
         retention = self.retention
@@ -394,7 +754,7 @@ class SQLiteStore(Store):
 
     @property
     def rows_written(self) -> int:
-        """Records written since open (for measurements)."""
+        """Runs written since open (for measurements)."""
         return self._writer.rows_written if self._writer else 0
 
 
@@ -417,7 +777,9 @@ class SQLiteReader:
                 "(check the path, or run the app first)."
             )
         try:
-            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            self._db = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+            )
         except sqlite3.Error as error:
             raise unusable(self.path, error) from None
         try:
@@ -429,6 +791,13 @@ class SQLiteReader:
             raise
         self.app_name = name
         self._empty = version == 0
+        if not self._empty and version < SCHEMA_VERSION:
+            self._db.close()
+            raise StoreError(
+                f"{self.path} has history schema version {version}; this version of "
+                f"aioclock_core reads version {SCHEMA_VERSION}. Start the app once (it "
+                "migrates the file on open), then read it again."
+            )
 
     def __enter__(self) -> SQLiteReader:
         return self
@@ -448,8 +817,13 @@ class SQLiteReader:
     def _query(self, function: Callable[[sqlite3.Connection], T], empty: T) -> T:
         if self._empty:
             return empty
+        db = self._db
         try:
-            return function(self._db)
+            db.execute("BEGIN")  # one snapshot: a checkpoint moves runs between tables
+            try:
+                return function(db)
+            finally:
+                db.execute("ROLLBACK")
         except sqlite3.Error as error:
             raise unusable(self.path, error) from None
 
@@ -459,11 +833,15 @@ class SQLiteReader:
         """Runs newest first, of the given tasks (or of all)."""
 
         def query(db: sqlite3.Connection) -> list[RunRecord]:
-            if task_ids is None:
-                return query_runs(db, None, limit, None)
-            runs = [run for task in task_ids for run in query_runs(db, task, limit, None)]
-            runs.sort(key=lambda run: run.started_at, reverse=True)
-            return runs[:limit]
+            names = runs.load_names(db)
+            only = None
+            if task_ids is not None:
+                wanted = set(task_ids)
+                only = {number for number, name in names.items() if name.task_id in wanted}
+            recent = runs.journal_entries(db)
+            if only is not None:
+                recent = [entry for entry in recent if entry[runs.TASK] in only]
+            return runs.select_runs(db, names, only, recent, limit, None)
 
         return self._query(query, [])
 
@@ -472,5 +850,5 @@ class SQLiteReader:
         return self._query(lambda db: query_skips(db, task_id, limit, None), [])
 
     def load_tasks(self) -> dict[UUID, TaskRecord]:
-        """Every task's persisted state."""
+        """Every task's persisted state (last firings as of the writer's last checkpoint)."""
         return self._query(query_tasks, {})

@@ -1,0 +1,298 @@
+"""Runs in the SQLite history: packed entries, and the reads shared by the store and readers.
+
+A finished run is one fixed-size entry (47 bytes). Entries are written twice, never
+one row per run: every batch appends one `journal` row holding the batch's entries
+(durable within `batch_interval`), and every checkpoint moves each task's entries
+since the last checkpoint into one `chunks` row of that task (then the journal is
+emptied). The per-task index therefore grows by one row per task per checkpoint, not
+per run, which is what keeps recording cheap. Error text and replica names, rare,
+live in `extras`; runs still going at a batch live in `running`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import sqlite3
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+from aioclock_core.events import RunKind, RunOutcome
+from aioclock_core.stores.base import Retention, RunRecord
+
+UTC = timezone.utc
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+ENTRY = struct.Struct("<IdddBBBQQ")
+"""task_no, started_at, scheduled_for, duration (s; instants as POSIX seconds), kind,
+outcome, flags, run id (high and low 64 bits)."""
+
+KINDS: tuple[RunKind, ...] = (RunKind.SCHEDULE, RunKind.MANUAL)
+"""Stored codes are indexes here: append new members, never reorder."""
+OUTCOMES: tuple[RunOutcome, ...] = (
+    RunOutcome.SUCCEEDED,
+    RunOutcome.FAILED,
+    RunOutcome.TIMED_OUT,
+    RunOutcome.CANCELLED,
+    RunOutcome.INTERRUPTED,
+    RunOutcome.ABANDONED,
+)
+# Keyed by identity: enum members are singletons, and hashing an Enum runs Python code.
+KIND_CODE = {id(kind): code for code, kind in enumerate(KINDS)}
+OUTCOME_CODE = {id(outcome): code for code, outcome in enumerate(OUTCOMES)}
+SCHEDULE_CODE = KIND_CODE[id(RunKind.SCHEDULE)]
+IN_PROGRESS = 255
+"""The outcome code of a run still going (only in memory, never in an entry)."""
+HAS_EXTRAS = 1
+"""Flag: the run has a row in `extras` (error text, traceback or replica)."""
+LOW64 = (1 << 64) - 1
+CHUNK_LIMIT = 1024
+"""Most entries in one chunk row (a read decodes whole chunks)."""
+
+# Decoded entry fields.
+TASK, STARTED, SCHEDULED, DURATION, KIND, OUTCOME, FLAGS, HIGH, LOW = range(9)
+Entry = tuple[Any, ...]
+
+
+def seconds(instant: datetime) -> float:
+    """POSIX seconds of an instant (naive instants are taken as UTC)."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.timestamp()
+
+
+def instant(value: float) -> datetime:
+    """The UTC instant of POSIX seconds, exact to the microsecond it was written with."""
+    return _EPOCH + timedelta(microseconds=round(value * 1e6))
+
+
+def run_key(run_id: UUID) -> bytes:
+    return run_id.bytes
+
+
+def entry_key(entry: Entry) -> bytes:
+    return ((entry[HIGH] << 64) | entry[LOW]).to_bytes(16, "big")
+
+
+def record_duration(record: RunRecord) -> float:
+    if record.duration is not None:
+        return record.duration
+    end = record.finished_at or record.started_at
+    return max(0.0, (end - record.started_at).total_seconds())
+
+
+def odd_end(record: RunRecord) -> float | None:
+    """The record's finish in POSIX seconds if started_at + duration does not give it."""
+    if record.finished_at is None:
+        return None
+    derived = record.started_at + timedelta(seconds=record_duration(record))
+    return None if derived == record.finished_at else seconds(record.finished_at)
+
+
+def pack_record(task_no: int, record: RunRecord, flags: int) -> bytes:
+    """The entry of a finished RunRecord (the slow path: records built by callers)."""
+    number = record.run_id.int
+    duration = record_duration(record)
+    assert record.outcome is not None
+    return ENTRY.pack(
+        task_no,
+        seconds(record.started_at),
+        seconds(record.scheduled_for),
+        duration,
+        KIND_CODE[id(record.kind)],
+        OUTCOME_CODE[id(record.outcome)],
+        flags,
+        number >> 64,
+        number & LOW64,
+    )
+
+
+def decode(blob: bytes) -> list[Entry]:
+    return list(ENTRY.iter_unpack(blob))
+
+
+@dataclass(frozen=True, slots=True)
+class TaskName:
+    task_id: UUID
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Extras:
+    error_type: str | None
+    error_message: str | None
+    traceback: str | None
+    replica: str | None
+    finished_at: float | None
+    """Only when it is not started_at + duration (a run closed as interrupted)."""
+
+
+def load_names(db: sqlite3.Connection) -> dict[int, TaskName]:
+    return {
+        number: TaskName(UUID(task_id), name)
+        for number, task_id, name in db.execute("SELECT task_no, task_id, task_name FROM tasks")
+    }
+
+
+def running_entries(
+    db: sqlite3.Connection, only: set[int] | None
+) -> tuple[list[Entry], dict[bytes, str]]:
+    """Runs in progress as entries (outcome IN_PROGRESS), and their replicas."""
+    entries, replicas = [], {}
+    rows = db.execute(
+        "SELECT run_id, task_no, kind, scheduled_for, started_at, replica FROM running"
+    )
+    for key, task_no, kind, scheduled, started, replica in rows:
+        if only is not None and task_no not in only:
+            continue
+        number = int.from_bytes(key, "big")
+        entries.append(
+            (task_no, started, scheduled, 0.0, kind, IN_PROGRESS, 0, number >> 64, number & LOW64)
+        )
+        if replica is not None:
+            replicas[key] = replica
+    return entries, replicas
+
+
+def journal_entries(db: sqlite3.Connection) -> list[Entry]:
+    """Entries written since the last checkpoint (oldest first)."""
+    entries: list[Entry] = []
+    for (blob,) in db.execute("SELECT entries FROM journal ORDER BY id"):
+        entries.extend(ENTRY.iter_unpack(blob))
+    return entries
+
+
+def _newest_first(entries: Iterable[Entry]) -> list[Entry]:
+    # Later writes first among equal start times, like the rowid order of a table.
+    ordered = list(entries)
+    ordered.reverse()
+    ordered.sort(key=lambda entry: entry[STARTED], reverse=True)
+    return ordered
+
+
+class _Selection:
+    """Keeps, per task, its newest `max_runs` runs no older than `max_age` before its
+    newest run, and overall the `limit` newest of those."""
+
+    def __init__(self, limit: int, retention: Retention | None) -> None:
+        self.limit = limit
+        self.max_runs = retention.max_runs if retention else None
+        self.max_age = retention.max_age.total_seconds() if retention else None
+        self.kept: list[Entry] = []
+        self.per_task: dict[int, int] = {}
+        self.newest: dict[int, float] = {}
+        self.starts: list[float] = []  # a min-heap of the `limit` newest kept starts
+
+    def offer(self, entries: Iterable[Entry]) -> None:
+        """Entries of one source, which must be newer than every later source's."""
+        for entry in _newest_first(entries):
+            task = entry[TASK]
+            count = self.per_task.get(task, 0)
+            if self.max_runs is not None and count >= self.max_runs:
+                continue
+            newest = self.newest.setdefault(task, entry[STARTED])
+            if self.max_age is not None and entry[STARTED] < newest - self.max_age:
+                continue
+            self.per_task[task] = count + 1
+            self.kept.append(entry)
+            if len(self.starts) < self.limit:
+                heapq.heappush(self.starts, entry[STARTED])
+            elif entry[STARTED] > self.starts[0]:
+                heapq.heapreplace(self.starts, entry[STARTED])
+
+    def complete_before(self, started: float) -> bool:
+        """Whether entries that started at or before `started` can no longer make the cut."""
+        return len(self.starts) >= self.limit and self.starts[0] > started
+
+    def result(self) -> list[Entry]:
+        return _newest_first(reversed(self.kept))[: self.limit]
+
+
+def select_runs(
+    db: sqlite3.Connection,
+    names: dict[int, TaskName],
+    only: set[int] | None,
+    recent: list[Entry],
+    limit: int,
+    retention: Retention | None,
+) -> list[RunRecord]:
+    """Runs newest first: in progress and `recent` (not checkpointed yet; oldest first),
+    then chunks newest first until no older chunk can make the cut."""
+    if limit <= 0 or (only is not None and not only):
+        return []
+    in_progress, replicas = running_entries(db, only)
+    selection = _Selection(limit, retention)
+    selection.offer([*recent, *in_progress])
+    if only is None:
+        chunks: Iterator[Any] = db.execute(
+            "SELECT last_started, entries FROM chunks ORDER BY last_started DESC, id DESC"
+        )
+    else:
+        marks = ", ".join("?" * len(only))
+        chunks = db.execute(
+            f"SELECT last_started, entries FROM chunks WHERE task_no IN ({marks}) "
+            "ORDER BY last_started DESC, id DESC",
+            sorted(only),
+        )
+    for last_started, blob in chunks:
+        if selection.complete_before(last_started):
+            break
+        selection.offer(reversed(decode(blob)))
+    chosen = selection.result()
+    extras = load_extras(db, [entry_key(e) for e in chosen if e[FLAGS] & HAS_EXTRAS])
+    return [to_record(entry, names, extras, replicas) for entry in chosen]
+
+
+def load_extras(db: sqlite3.Connection, keys: list[bytes]) -> dict[bytes, Extras]:
+    found: dict[bytes, Extras] = {}
+    for start in range(0, len(keys), 500):
+        part = keys[start : start + 500]
+        rows = db.execute(
+            "SELECT run_id, error_type, error_message, traceback, replica, finished_at FROM extras "
+            f"WHERE run_id IN ({', '.join('?' * len(part))})",
+            part,
+        )
+        for key, *fields in rows:
+            found[key] = Extras(*fields)
+    return found
+
+
+_NO_EXTRAS = Extras(None, None, None, None, None)
+
+
+def to_record(
+    entry: Entry,
+    names: dict[int, TaskName],
+    extras: dict[bytes, Extras],
+    replicas: dict[bytes, str],
+) -> RunRecord:
+    task = names[entry[TASK]]
+    key = entry_key(entry)
+    started = instant(entry[STARTED])
+    record = RunRecord(
+        run_id=UUID(bytes=key),
+        task_id=task.task_id,
+        task_name=task.name,
+        kind=KINDS[entry[KIND]],
+        scheduled_for=instant(entry[SCHEDULED]),
+        started_at=started,
+        replica=replicas.get(key),
+    )
+    if entry[OUTCOME] == IN_PROGRESS:
+        return record
+    more = extras.get(key, _NO_EXTRAS)
+    duration = entry[DURATION]
+    end = more.finished_at
+    return replace(
+        record,
+        finished_at=started + timedelta(seconds=duration) if end is None else instant(end),
+        outcome=OUTCOMES[entry[OUTCOME]],
+        duration=duration,
+        error_type=more.error_type,
+        error_message=more.error_message,
+        traceback=more.traceback,
+        replica=more.replica,
+    )
