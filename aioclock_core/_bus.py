@@ -54,6 +54,8 @@ class EventBus:
         self._handover: list[Event] = []
         self._handover_lock = threading.Lock()
         self._handover_scheduled = False
+        self._threaded_kinds: frozenset[type[Event]] | None = None
+        """Event types some thread subscriber wants (None: every type)."""
         self.active = False
         self.wants_runs = False
         """Whether anyone wants RunStarted/RunFinished (built on every firing otherwise not)."""
@@ -72,10 +74,10 @@ class EventBus:
         By default the callback runs on the bus's delivery thread, so a slow one only
         delays its own deliveries. `on_loop=True` calls it on the scheduler's loop right
         away: for fast, non-blocking callbacks (tests, stores) that need events in step.
-        `kinds` limits it to those event types (only with `on_loop`), which spares the
-        scheduler from building per-firing events nobody reads.
+        `kinds` limits it to those event types, which spares the scheduler from building
+        per-firing events nobody reads.
         """
-        wanted = frozenset(kinds) if kinds is not None and on_loop else None
+        wanted = frozenset(kinds) if kinds is not None else None
         subscription = _Subscriber(callback, on_loop, wanted)
         with self._lock:
             if on_loop:
@@ -113,7 +115,7 @@ class EventBus:
                 subscription.callback((event,))
             except Exception:
                 logger.exception("Event subscriber %r raised; it stays subscribed", subscription)
-        if self._threaded:
+        if self._threaded and (self._threaded_kinds is None or type(event) in self._threaded_kinds):
             # Buffered on the loop and handed over once per loop turn: waking the delivery
             # thread per event would make it fight the scheduler for the GIL mid-burst.
             with self._handover_lock:
@@ -159,12 +161,17 @@ class EventBus:
 
     def _refresh(self) -> None:
         self.active = bool(self._inline or self._threaded or self._queues)
-        everything = bool(self._threaded or self._queues) or any(
-            s.kinds is None for s in self._inline
-        )
+        subscribers = [*self._inline, *self._threaded]
+        everything = bool(self._queues) or any(s.kinds is None for s in subscribers)
         kinds: set[type[Event]] = set()
-        for subscriber in self._inline:
+        for subscriber in subscribers:
             kinds.update(subscriber.kinds or ())
+        threaded: set[type[Event]] = set()
+        for subscriber in self._threaded:
+            threaded.update(subscriber.kinds or ())
+        self._threaded_kinds = (
+            None if any(s.kinds is None for s in self._threaded) else frozenset(threaded)
+        )
         self.wants_runs = everything or bool(kinds & {RunStarted, RunFinished})
         self.wants_plans = everything or TaskScheduled in kinds
 
@@ -196,8 +203,12 @@ class EventBus:
                     break
             if batch:
                 for subscription in self._threaded:
+                    kinds = subscription.kinds
+                    wanted = batch if kinds is None else [e for e in batch if type(e) in kinds]
+                    if not wanted:
+                        continue
                     try:
-                        subscription.callback(batch)
+                        subscription.callback(wanted)
                     except Exception:
                         logger.exception(
                             "Event subscriber %r raised; it stays subscribed", subscription

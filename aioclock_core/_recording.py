@@ -22,12 +22,11 @@ from aioclock_core.events import (
     TaskPaused,
     TaskResumed,
 )
-from aioclock_core.stores.base import RunRecord, SkipRecord, Store, TaskRecord
+from aioclock_core.stores.base import RunHooks, RunRecord, SkipRecord, Store, TaskRecord
 from aioclock_core.stores.memory import MemoryStore
 from aioclock_core.triggers import Triggers
 
 if TYPE_CHECKING:
-    from aioclock_core._scheduler import Scheduler
     from aioclock_core.events import Subscription
 
 logger = logging.getLogger("aioclock")
@@ -177,21 +176,19 @@ async def open_store(
 
 def record_into_store(
     bus: EventBus,
-    scheduler: Scheduler,
     store: Store,
     records: dict[UUID, TaskRecord],
     replica: str | None,
-) -> Subscription:
+) -> tuple[Subscription, RunHooks | None]:
     """Feed the store: a store with run hooks (memory, SQLite) takes runs straight from
-    the scheduler, so no per-firing events are built for it; other stores get events."""
+    the scheduler (the caller installs the hooks returned), so no per-firing events are
+    built for it; other stores get events."""
     hooks = store.run_recorders(replica)
     recorder = StoreRecorder(store, records, replica, runs_as_events=hooks is None)
     kinds: set[type[Event]] = {RunSkipped, TaskPaused, TaskResumed}
     if hooks is None:
         kinds |= {RunStarted, RunFinished}
-    else:
-        scheduler.run_starter, scheduler.run_keeper = hooks
-    return bus.subscribe(recorder, on_loop=True, kinds=kinds)
+    return bus.subscribe(recorder, on_loop=True, kinds=kinds), hooks
 
 
 async def close_store(store: Store) -> None:

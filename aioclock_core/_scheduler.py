@@ -78,6 +78,8 @@ class Scheduler:
         self._gc_paused = False
         self._gc_resume: asyncio.TimerHandle | None = None
         self.run_starter: Callable[[Run], None] | None = None
+        self.on_idle: Callable[[], None] | None = None
+        """Called when the last run in flight ends (a store's writer works then)."""
         self.run_keeper: Callable[[Run], None] | None = None
         """Takes every finished run directly (the default memory store), no event needed."""
         self.entries: dict[uuid.UUID, TaskEntry] = {e.task.id: e for e in entries}
@@ -337,6 +339,8 @@ class Scheduler:
             self.runs_done.set()
             if self._gc_paused:
                 self._resume_gc()
+            if self.on_idle is not None:
+                self.on_idle()
         if not self.stopping and not entry.legacy and entry.timeline is not None:
             if entry.deferred and not entry.runs:
                 entry.deferred = False

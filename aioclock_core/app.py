@@ -30,7 +30,8 @@ from aioclock_core.events import (
 from aioclock_core.exceptions import DuplicateTaskError
 from aioclock_core.group import Group, is_async_function
 from aioclock_core.logs import install_run_context
-from aioclock_core.stores.base import Store, TaskRecord
+from aioclock_core.state import LiveRun
+from aioclock_core.stores.base import RunHooks, Store, TaskRecord
 from aioclock_core.stores.memory import MemoryStore
 from aioclock_core.task import Task, check_seconds
 from aioclock_core.triggers import BaseTrigger, Triggers
@@ -48,6 +49,19 @@ Lifespan = Callable[["AioClock"], Any]
 
 _APPS: weakref.WeakSet[AioClock] = weakref.WeakSet()
 """Every app alive, to find the task (and its dependency provider) of a bare function."""
+
+
+def _chain(callbacks: list[Callable[[Any], None] | None]) -> Callable[[Any], None] | None:
+    """One callable for the scheduler's run hook: None, the only one, or each in turn."""
+    present = [callback for callback in callbacks if callback is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+
+    def each(run: Any) -> None:
+        for callback in present:
+            callback(run)
+
+    return each
 
 
 def find_task_of(func: Callable[..., Any]) -> Task | None:
@@ -154,6 +168,8 @@ class AioClock(ControlMixin):
         self._provider_instance: Provider | None = None
         self._bus = EventBus()
         self._scheduler: Scheduler | None = None
+        self._run_watchers: list[Callable[[LiveRun], None]] = []
+        self._store_hooks: RunHooks | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._shutdown_request: asyncio.Future[float] | None = None
         self._task_records: dict[UUID, TaskRecord] = {}
@@ -250,9 +266,39 @@ class AioClock(ControlMixin):
         """Receive batches of events; see `aioclock_core.events`.
 
         By default on the bus's delivery thread; `on_loop=True` calls it on the
-        scheduler's loop (it must be fast), and only then `kinds` limits it to some event
-        types, so per-firing events are not even built when nobody wants them."""
+        scheduler's loop (it must be fast). `kinds` limits it to some event types, so
+        per-firing events are not even built when nobody wants them."""
         return self._bus.subscribe(callback, on_loop=on_loop, kinds=kinds)
+
+    def watch_runs(self, callback: Callable[[LiveRun], None]) -> Subscription:
+        """Call `callback(run)` on the scheduler's loop when each run starts and again, with
+        the same object, when it ends (`run.ended` then is True).
+
+        The cheapest way to follow every run: no event object is built, so a console or
+        a metrics exporter can watch thousands of firings a second. The callback must
+        return at once (hand the object to another thread, count it) and must treat the
+        object as read-only; its fields are those of `aioclock_core.state.LiveRun`.
+        Register before `serve()` or while serving."""
+        watchers = self._run_watchers
+        watchers.append(callback)
+        self._install_run_hooks()
+
+        def close() -> None:
+            if callback in watchers:
+                watchers.remove(callback)
+                self._install_run_hooks()
+
+        return Subscription(close)
+
+    def _install_run_hooks(self) -> None:
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        hooks = self._store_hooks
+        started, finished = (hooks.started, hooks.finished) if hooks else (None, None)
+        scheduler.run_starter = _chain([started, *self._run_watchers])
+        scheduler.run_keeper = _chain([finished, *self._run_watchers])
+        scheduler.on_idle = hooks.idle if hooks else None
 
     def events(self, max_pending: int = 10_000) -> AsyncIterator[Event]:
         """Iterate events as they happen (on the scheduler's loop)."""
@@ -327,10 +373,11 @@ class AioClock(ControlMixin):
             self.store, self.name, self.clock.now(), entries, self.resume_schedules
         )
         self._task_records = restored.records
-        recorder = record_into_store(
-            self._bus, scheduler, self.store, restored.records, self.replica
+        recorder, self._store_hooks = record_into_store(
+            self._bus, self.store, restored.records, self.replica
         )
         self._scheduler = scheduler
+        self._install_run_hooks()
         if paused:
             for entry in entries:
                 scheduler.pause(entry)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Protocol
 from uuid import UUID
 
 from aioclock_core.events import RunKind, RunOutcome
 
-__all__ = ["TaskState", "RunSummary", "TaskSnapshot"]
+__all__ = ["TaskState", "RunSummary", "TaskSnapshot", "LiveRun"]
 
 
 class TaskState(str, Enum):
@@ -51,3 +52,33 @@ class TaskSnapshot:
     run_count: int
     failure_count: int
     paused: bool
+
+
+class LiveRun(Protocol):
+    """The scheduler's own record of a run, as `AioClock.watch_runs` callbacks get it
+    (read-only). While `ended` is False only the first six fields are meaningful."""
+
+    @property
+    def task_id(self) -> UUID: ...
+    @property
+    def task_name(self) -> str: ...
+    @property
+    def run_id(self) -> UUID: ...
+    @property
+    def kind(self) -> RunKind: ...
+    @property
+    def scheduled_for(self) -> datetime: ...
+    @property
+    def started_at(self) -> datetime | None: ...
+    @property
+    def ended(self) -> bool: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def outcome(self) -> RunOutcome | None: ...
+    @property
+    def error_type(self) -> str | None: ...
+    @property
+    def error_message(self) -> str | None: ...
+    @property
+    def traceback(self) -> str | None: ...

@@ -26,9 +26,10 @@ from aioclock_core.stores.base import Retention, RunRecord
 UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-ENTRY = struct.Struct("<IdddBBBQQ")
-"""task_no, started_at, scheduled_for, duration (s; instants as POSIX seconds), kind,
-outcome, flags, run id (high and low 64 bits)."""
+ENTRY = struct.Struct("<dddQQIBBBx")
+"""started_at, scheduled_for, duration (s; instants as POSIX seconds), run id (high and
+low 64 bits), task_no, kind, outcome, flags; 48 bytes, so a buffer of entries is also an
+array of doubles (six per entry) and its columns can be read without unpacking."""
 
 KINDS: tuple[RunKind, ...] = (RunKind.SCHEDULE, RunKind.MANUAL)
 """Stored codes are indexes here: append new members, never reorder."""
@@ -53,7 +54,8 @@ CHUNK_LIMIT = 1024
 """Most entries in one chunk row (a read decodes whole chunks)."""
 
 # Decoded entry fields.
-TASK, STARTED, SCHEDULED, DURATION, KIND, OUTCOME, FLAGS, HIGH, LOW = range(9)
+STARTED, SCHEDULED, DURATION, HIGH, LOW, TASK, KIND, OUTCOME, FLAGS = range(9)
+_KIND_OFFSET, _FLAGS_OFFSET = 44, 46
 Entry = tuple[Any, ...]
 
 
@@ -98,20 +100,47 @@ def pack_record(task_no: int, record: RunRecord, flags: int) -> bytes:
     duration = record_duration(record)
     assert record.outcome is not None
     return ENTRY.pack(
-        task_no,
         seconds(record.started_at),
         seconds(record.scheduled_for),
         duration,
+        number >> 64,
+        number & LOW64,
+        task_no,
         KIND_CODE[id(record.kind)],
         OUTCOME_CODE[id(record.outcome)],
         flags,
-        number >> 64,
-        number & LOW64,
     )
 
 
 def decode(blob: bytes) -> list[Entry]:
     return list(ENTRY.iter_unpack(blob))
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a checkpoint needs to know of a task's entries, read column-wise."""
+
+    count: int
+    first_started: float
+    last_started: float
+    flagged: int
+    last_fire: float | None
+    """The latest firing among scheduled (not manual) runs."""
+
+
+def summarize(entries: bytes | bytearray) -> Summary:
+    doubles = memoryview(entries).cast("d")
+    starts = doubles[STARTED::6]
+    count = len(starts)
+    flags = entries[_FLAGS_OFFSET::48]
+    kinds = entries[_KIND_OFFSET::48]
+    firings = doubles[SCHEDULED::6]
+    if kinds.count(SCHEDULE_CODE) == count:
+        last_fire: float | None = max(firings)
+    else:
+        scheduled = [f for f, k in zip(firings, kinds, strict=True) if k == SCHEDULE_CODE]
+        last_fire = max(scheduled) if scheduled else None
+    return Summary(count, min(starts), max(starts), count - flags.count(0), last_fire)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +179,7 @@ def running_entries(
             continue
         number = int.from_bytes(key, "big")
         entries.append(
-            (task_no, started, scheduled, 0.0, kind, IN_PROGRESS, 0, number >> 64, number & LOW64)
+            (started, scheduled, 0.0, number >> 64, number & LOW64, task_no, kind, IN_PROGRESS, 0)
         )
         if replica is not None:
             replicas[key] = replica

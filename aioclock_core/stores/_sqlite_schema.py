@@ -128,15 +128,15 @@ def create_version_2(connection: sqlite3.Connection) -> None:
         number = int.from_bytes(key, "big")
         chunk.append(
             runs.ENTRY.pack(
-                task_no,
                 started / 1e6,
                 scheduled / 1e6,
                 duration,
+                number >> 64,
+                number & runs.LOW64,
+                task_no,
                 kind_code,
                 runs.OUTCOMES.index(RunOutcome(outcome)),
                 flags,
-                number >> 64,
-                number & runs.LOW64,
             )
         )
         starts.append(started / 1e6)

@@ -99,6 +99,9 @@ class RunHooks(NamedTuple):
     progress)."""
     finished: Callable[[Any], None]
     """Called on the loop when a run is over."""
+    idle: Callable[[], None] | None = None
+    """Called on the loop when the last run in flight ends: the moment for a writer
+    thread to work without competing with firings for the interpreter."""
 
 
 class Store(ABC):

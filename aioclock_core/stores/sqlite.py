@@ -80,6 +80,10 @@ _Item = Union[RunRecord, SkipRecord, TaskRecord, _Call]
 _ChunkInfo = list[Any]  # [id, last_started, count, flagged]
 
 
+_MIN_GAP = 0.02
+"""Seconds: the writer writes at most this often, however often the loop goes idle."""
+
+
 def _take(queue: deque[Any], count: int) -> list[Any]:
     popleft = queue.popleft
     return [popleft() for _ in range(count)]
@@ -98,6 +102,7 @@ class _Writer:
         self.started = store._started
         self.finished = store._finished
         self.wake = threading.Event()
+        self.idle = False  # the scheduler signalled a moment without runs in flight
         self.connection: sqlite3.Connection | None = None
         self.lock_file: IO[bytes] | None = None
         self.failure: BaseException | None = None
@@ -129,11 +134,19 @@ class _Writer:
         # Real time on purpose: this paces disk writes, not firings (the app's clock may be
         # a FakeClock that never moves).
         next_checkpoint = time.monotonic() + store.prune_interval
+        last_drain = 0.0
         try:
             while not self.closed:
                 self.wake.wait(store.batch_interval)
                 self.wake.clear()
+                self.idle = False
+                # Woken by a burst's end again so soon: let runs gather (a call, though,
+                # is served at once).
+                gap = _MIN_GAP - (time.monotonic() - last_drain)
+                if gap > 0 and not self.queue and self.wake.wait(gap):
+                    self.wake.clear()
                 self._drain()
+                last_drain = time.monotonic()
                 if not self.closed and self.connection and time.monotonic() >= next_checkpoint:
                     next_checkpoint = time.monotonic() + store.prune_interval
                     self._checkpoint_guarded()
@@ -194,8 +207,10 @@ class _Writer:
     def _write(self, finished: list[Any], started: list[Any], misc: list[_Item]) -> None:
         """One transaction: the finished runs as one journal row, runs still going into
         `running`, then skips and task states."""
+        # Entries go to the task's buffer (the next checkpoint writes it) and to this
+        # batch's journal row (which only a crash before that checkpoint ever reads).
         journal: list[bytes] = []
-        owners: list[int] = []
+        buffers = self.buffers
         extras: list[tuple[object, ...]] = []
         running: list[tuple[object, ...]] = []
         gone: list[bytes] = []
@@ -206,6 +221,7 @@ class _Writer:
         kind_code, outcome_code = runs.KIND_CODE, runs.OUTCOME_CODE
         pack = runs.ENTRY.pack
         low = runs.LOW64
+        schedule, succeeded = runs.KINDS[0], runs.OUTCOMES[0]
         in_running = self.running
         last_scheduled: object = None
         last_seconds = 0.0
@@ -215,7 +231,8 @@ class _Writer:
             if number is None:
                 number = self._number(run.task_id, run.task_name)
             scheduled = run.scheduled_for
-            if scheduled is not last_scheduled:  # a burst shares one instant
+            # A burst shares one instant: comparing is cheaper than converting.
+            if scheduled is not last_scheduled and scheduled != last_scheduled:
                 last_scheduled, last_seconds = scheduled, scheduled.timestamp()
             run_number = run.run_id.int
             flags = 0
@@ -231,20 +248,23 @@ class _Writer:
                         None,
                     )
                 )
-            journal.append(
-                pack(
-                    number,
-                    run.started_at.timestamp(),
-                    last_seconds,
-                    run.duration,
-                    kind_code[id(run.kind)],
-                    outcome_code[id(run.outcome)],
-                    flags,
-                    run_number >> 64,
-                    run_number & low,
-                )
+            entry = pack(
+                run.started_at.timestamp(),
+                last_seconds,
+                run.duration,
+                run_number >> 64,
+                run_number & low,
+                number,
+                0 if run.kind is schedule else kind_code[id(run.kind)],
+                0 if run.outcome is succeeded else outcome_code[id(run.outcome)],
+                flags,
             )
-            owners.append(number)
+            journal.append(entry)
+            buffer = buffers.get(number)
+            if buffer is None:
+                buffers[number] = bytearray(entry)
+            else:
+                buffer += entry
             if in_running and run.run_id.bytes in in_running:
                 gone.append(run.run_id.bytes)
         for run in started:
@@ -294,8 +314,9 @@ class _Writer:
                 if end is not None or any(v is not None for v in more):
                     flags = runs.HAS_EXTRAS
                     extras.append((key, *more, end))
-                journal.append(runs.pack_record(number, record, flags))
-                owners.append(number)
+                entry = runs.pack_record(number, record, flags)
+                journal.append(entry)
+                buffers.setdefault(number, bytearray()).extend(entry)
                 if key in in_running:
                     gone.append(key)
             elif kind is SkipRecord:
@@ -350,13 +371,6 @@ class _Writer:
             )
             return
         self.new_tasks.clear()
-        buffers = self.buffers
-        for number, entry in zip(owners, journal, strict=True):
-            buffer = buffers.get(number)
-            if buffer is None:
-                buffers[number] = bytearray(entry)
-            else:
-                buffer += entry
         in_running.update(row[0] for row in running)  # type: ignore[misc]
         in_running.difference_update(gone)
         self.rows_written += len(journal)
@@ -376,16 +390,22 @@ class _Writer:
         chunks: list[tuple[int, float, float, int, int, bytes]] = []
         fires: dict[int, float] = {}
         for number, buffer in self.buffers.items():
-            entries = runs.decode(bytes(buffer))
-            for first in range(0, len(entries), runs.CHUNK_LIMIT):
-                part = entries[first : first + runs.CHUNK_LIMIT]
-                starts = [entry[runs.STARTED] for entry in part]
-                flagged = sum(1 for entry in part if entry[runs.FLAGS] & runs.HAS_EXTRAS)
-                blob = bytes(buffer[first * size : (first + len(part)) * size])
-                chunks.append((number, min(starts), max(starts), len(part), flagged, blob))
-            scheduled = [e[runs.SCHEDULED] for e in entries if e[runs.KIND] == runs.SCHEDULE_CODE]
-            if scheduled:
-                fires[number] = max(scheduled)
+            step = runs.CHUNK_LIMIT * size
+            for first in range(0, len(buffer), step):
+                part = bytes(buffer[first : first + step])
+                summary = runs.summarize(part)
+                chunks.append(
+                    (
+                        number,
+                        summary.first_started,
+                        summary.last_started,
+                        summary.count,
+                        summary.flagged,
+                        part,
+                    )
+                )
+                if summary.last_fire is not None:
+                    fires[number] = max(summary.last_fire, fires.get(number, summary.last_fire))
         db = self.db
         for number, fire in db.execute(
             "SELECT task_no, MAX(scheduled_for) FROM running WHERE kind = ? GROUP BY task_no",
@@ -624,8 +644,10 @@ class SQLiteStore(Store):
 
     Recording never runs SQL on the scheduler's loop: the scheduler hands its finished
     run objects to a queue (one append), and so do `record_*` and `save_task`. A writer
-    thread drains the queues every `batch_interval` seconds, writing each batch's runs
-    as one packed journal row; every `prune_interval` seconds (and on flush and close)
+    thread drains the queues whenever the scheduler has no run in flight (between
+    bursts of firings, so it never competes with them; at most every 20 ms) and at
+    least every `batch_interval` seconds, writing each batch's runs as one packed
+    journal row; every `prune_interval` seconds (and on flush and close)
     it checkpoints: each task's runs since the last checkpoint become one chunk row, the
     journal is emptied and the retention applied. The async methods run on that thread
     too, after the writes queued before them, so they never block the loop.
@@ -638,7 +660,8 @@ class SQLiteStore(Store):
         path: The database file (created with its tables if missing; its folder must exist).
         retention: How much history to keep per task (default: 1,000 runs, 30 days).
         batch_size: Most runs written in one transaction.
-        batch_interval: Seconds between two drains of the queue.
+        batch_interval: The longest a queued record waits to be written while runs keep
+            the scheduler busy (otherwise it is written when the burst ends).
         prune_interval: Seconds between two checkpoints (runs into per-task chunks,
             retention applied).
     """
@@ -649,7 +672,7 @@ class SQLiteStore(Store):
         retention: Retention | None = None,
         *,
         batch_size: int = 10_000,
-        batch_interval: float = 0.05,
+        batch_interval: float = 1.0,
         prune_interval: float = 60.0,
     ) -> None:
         if retention is not None and not isinstance(retention, Retention):
@@ -713,7 +736,16 @@ class SQLiteStore(Store):
         """The scheduler's run objects go straight to the writer's queues (one deque
         append each on the loop; the writer packs them)."""
         self.replica = replica
-        return RunHooks(started=self._started.append, finished=self._finished.append)
+        return RunHooks(
+            started=self._started.append, finished=self._finished.append, idle=self._loop_idle
+        )
+
+    def _loop_idle(self) -> None:
+        # Write between bursts of firings, not during them: one Event.set per idle moment.
+        writer = self._writer
+        if writer is not None and not writer.idle:
+            writer.idle = True
+            writer.wake.set()
 
     def record_run_started(self, record: RunRecord) -> None:
         self._queue.append(record)
