@@ -80,6 +80,8 @@ class Scheduler:
         self.run_starter: Callable[[Run], None] | None = None
         self.on_idle: Callable[[], None] | None = None
         """Called when the last run in flight ends (a store's writer works then)."""
+        self.on_busy: Callable[[], None] | None = None
+        """Called when a run starts while none is in flight (a burst begins)."""
         self.run_keeper: Callable[[Run], None] | None = None
         """Takes every finished run directly (the default memory store), no event needed."""
         self.entries: dict[uuid.UUID, TaskEntry] = {e.task.id: e for e in entries}
@@ -309,6 +311,8 @@ class Scheduler:
         task = entry.task
         run = Run(task.id, task.name, new_run_id(), kind, instant)
         entry.runs[run] = run
+        if self._running == 0 and self.on_busy is not None:
+            self.on_busy()
         self._running += 1
         self.runs_done.clear()
         run.task = self._loop.create_task(execute_run(self, entry, run), name=entry.label)

@@ -299,6 +299,7 @@ class AioClock(ControlMixin):
         scheduler.run_starter = _chain([started, *self._run_watchers])
         scheduler.run_keeper = _chain([finished, *self._run_watchers])
         scheduler.on_idle = hooks.idle if hooks else None
+        scheduler.on_busy = hooks.busy if hooks else None
 
     def events(self, max_pending: int = 10_000) -> AsyncIterator[Event]:
         """Iterate events as they happen (on the scheduler's loop)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Collection, Sequence
 from datetime import datetime, timezone, tzinfo
 from typing import ClassVar
 from uuid import UUID
@@ -14,7 +15,16 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 
 from aioclock_core import AioClock
-from clocktui.bridge import Bridge, CommandAnswered, EventsArrived, HostStopped, LogsArrived
+from aioclock_core.events import RunFinished, RunSkipped, TaskPaused, TaskResumed
+from aioclock_core.state import LiveRun
+from clocktui.bridge import (
+    Bridge,
+    CommandAnswered,
+    EventsArrived,
+    HostStopped,
+    LogsArrived,
+    RunsArrived,
+)
 from clocktui.control import Controller
 from clocktui.formatting import outcome_word
 from clocktui.host import Host
@@ -28,6 +38,8 @@ __all__ = ["ClockConsole", "make_app"]
 
 _NOTIFY_AT_MOST = 3
 """Failure notifications per batch; more are summed up in one."""
+_PLAN_CHANGING = (TaskPaused, TaskResumed, RunSkipped)
+"""Events after which a task's next firing is read again."""
 _STOP_MARGIN = 5.0
 """Seconds past the grace period the console waits for serve() before forcing it."""
 
@@ -50,6 +62,7 @@ class ClockConsole(App[int]):
         paused: bool = False,
         handle_signals: bool = False,
         capture_logs: bool = True,
+        redraw_interval: float = 0.25,
     ) -> None:
         super().__init__()
         self.target = target
@@ -62,6 +75,9 @@ class ClockConsole(App[int]):
         self.controller = Controller(target, self)
         self.handle_signals = handle_signals
         self.capture_logs = capture_logs
+        self.redraw_interval = redraw_interval
+        """Seconds between two redraws of the table for model changes (countdowns tick
+        every second on their own)."""
         self.quitting = False
 
     def now(self) -> datetime:
@@ -74,6 +90,9 @@ class ClockConsole(App[int]):
         self.bridge.connect(capture_logs=self.capture_logs)
         self.host.on_stopped(self._post_host_stopped)
         self.host.start()
+        # Countdowns need each task's next firing; runs and pauses update the tasks they
+        # touch, and this catches every other re-plan within a second.
+        self.set_interval(1.0, self._plan)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
             for number in (signal.SIGINT, signal.SIGTERM):
@@ -104,12 +123,35 @@ class ClockConsole(App[int]):
         self.set_timer(2.0, lambda: self.exit(0))
 
     # ----- messages from other threads -----------------------------------------------
+    def on_runs_arrived(self, _: RunsArrived) -> None:
+        failures, touched = self.model.apply_runs(self.bridge.drain_runs())
+        self._plan(touched)
+        self._notify(failures)
+        self._model_changed()
+
     def on_events_arrived(self, message: EventsArrived) -> None:
         phase = self.model.phase
-        failures = self.model.apply([*message.events, *self.bridge.drain_events()])
+        events = [*message.events, *self.bridge.drain_events()]
+        failures = self.model.apply(events)
         if phase is SchedulerPhase.STARTING and self.model.phase is SchedulerPhase.RUNNING:
+            self._plan()
             # The table needs each task's last run; a detail screen asks for more.
             self.load_history(list(self.model.tasks), limit=1)
+        else:
+            self._plan({e.task_id for e in events if isinstance(e, _PLAN_CHANGING)})
+        self._notify(failures)
+        self._model_changed()
+
+    def _plan(self, tasks: Collection[UUID] | None = None) -> None:
+        """Read the next firings of `tasks` (default: all) while the scheduler runs."""
+        if self.model.phase is not SchedulerPhase.RUNNING or (tasks is not None and not tasks):
+            return
+        before = self.model.version
+        self.model.plan(self.target.next_fire_times(tasks))
+        if tasks is None and self.model.version != before:
+            self._model_changed()
+
+    def _notify(self, failures: Sequence[LiveRun | RunFinished]) -> None:
         for failure in failures[:_NOTIFY_AT_MOST]:
             error = failure.error_type or outcome_word(failure.outcome)
             self.notify(
@@ -120,7 +162,6 @@ class ClockConsole(App[int]):
             )
         if len(failures) > _NOTIFY_AT_MOST:
             self.notify(f"… and {len(failures) - _NOTIFY_AT_MOST} more failures", severity="error")
-        self._model_changed()
 
     def load_history(self, task_ids: list[UUID], limit: int = RECENT_RUNS) -> None:
         """Fold the tasks' runs of earlier sessions into the model (answered later)."""
@@ -176,6 +217,7 @@ def make_app(
     paused: bool = False,
     handle_signals: bool = False,
     capture_logs: bool = True,
+    redraw_interval: float = 0.25,
 ) -> ClockConsole:
     """Build the console for `target` (used by the CLI and the tests).
 
@@ -185,6 +227,7 @@ def make_app(
         paused: Pause every task as soon as the scheduler starts.
         handle_signals: Quit gracefully on SIGINT and SIGTERM (the CLI sets it).
         capture_logs: Show log records in the log panes (a handler on the root logger).
+        redraw_interval: Seconds between two redraws of the table for runs and events.
     """
     return ClockConsole(
         target,
@@ -192,4 +235,5 @@ def make_app(
         paused=paused,
         handle_signals=handle_signals,
         capture_logs=capture_logs,
+        redraw_interval=redraw_interval,
     )

@@ -1,24 +1,60 @@
-"""Bridge: core events and log records cross from other threads to the UI as messages.
+"""Bridge: runs, core events and log records cross from other threads to the UI.
 
-Both directions of traffic are batched: one `EventsArrived` per batch the core's bus
-delivers, and one `LogsArrived` per burst of records (the UI drains the buffer). Only
-Textual's thread-safe, non-blocking `post_message` is used, never `call_from_thread`.
+Runs, the bulk of the traffic (two per firing), come as the scheduler's own run objects
+(`AioClock.watch_runs`: one deque append on the loop, no event built); the rarer
+events come from the bus (pauses, skips, the scheduler's phases, blocked loops). Each
+kind is batched: at most one `RunsArrived`, `EventsArrived` and `LogsArrived` waits in
+the UI's queue, and the UI drains the buffer when it handles it. Only Textual's
+thread-safe, non-blocking `post_message` is used, never `call_from_thread`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Sequence
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
 from aioclock_core import AioClock
-from aioclock_core.events import Event, Subscription
+from aioclock_core.events import (
+    Event,
+    LoopBlocked,
+    RunSkipped,
+    SchedulerStarted,
+    SchedulerStopped,
+    SchedulerStopping,
+    Subscription,
+    TaskPaused,
+    TaskResumed,
+)
+from aioclock_core.state import LiveRun
 from clocktui.logbook import LogEntry
 
-__all__ = ["EventsArrived", "LogsArrived", "CommandAnswered", "HostStopped", "Bridge"]
+__all__ = [
+    "EventsArrived",
+    "RunsArrived",
+    "LogsArrived",
+    "CommandAnswered",
+    "HostStopped",
+    "Bridge",
+    "EVENT_KINDS",
+]
+
+EVENT_KINDS = (
+    SchedulerStarted,
+    SchedulerStopping,
+    SchedulerStopped,
+    TaskPaused,
+    TaskResumed,
+    RunSkipped,
+    LoopBlocked,
+)
+"""What the console takes from the bus. Not RunStarted/RunFinished (runs come from
+`watch_runs`) nor TaskScheduled (the console reads next firings when it draws), so the
+scheduler builds no event per firing for the console."""
 
 
 class EventsArrived(Message):
@@ -28,6 +64,10 @@ class EventsArrived(Message):
     def __init__(self, events: tuple[Event, ...]) -> None:
         super().__init__()
         self.events = events
+
+
+class RunsArrived(Message):
+    """Runs started or ended: call `Bridge.drain_runs()`."""
 
 
 class LogsArrived(Message):
@@ -71,14 +111,18 @@ class Bridge:
         self._logs: list[LogEntry] = []
         self._events: list[Event] = []
         self._events_posted = False
+        self._runs: deque[LiveRun] = deque()
+        self._runs_posted = False
         self._subscription: Subscription | None = None
+        self._runs_watch: Subscription | None = None
         self._handler = _LogForwarder(self)
         self._silenced: list[tuple[logging.Handler, int]] = []
         self._root_level: int | None = None
 
     def connect(self, *, capture_logs: bool = True) -> None:
         """Start forwarding; call before the app serves so no event is missed."""
-        self._subscription = self.app.subscribe(self._deliver)
+        self._subscription = self.app.subscribe(self._deliver, kinds=EVENT_KINDS)
+        self._runs_watch = self.app.watch_runs(self._run_changed)
         if capture_logs:
             root = logging.getLogger()
             root.addHandler(self._handler)
@@ -89,9 +133,10 @@ class Bridge:
 
     def close(self) -> None:
         """Stop forwarding and restore the logging configuration."""
-        if self._subscription is not None:
-            self._subscription.close()
-            self._subscription = None
+        for subscription in (self._subscription, self._runs_watch):
+            if subscription is not None:
+                subscription.close()
+        self._subscription = self._runs_watch = None
         root = logging.getLogger()
         root.removeHandler(self._handler)
         if self._root_level is not None:
@@ -110,6 +155,21 @@ class Bridge:
             self._events_posted = True
         if wake:
             self.target.post_message(EventsArrived(()))
+
+    def _run_changed(self, run: LiveRun) -> None:
+        # On the scheduler's loop, twice per firing: an append and a flag, no lock. The
+        # UI clears the flag before it drains and the loop appends before it reads the
+        # flag, so no run is ever left waiting without a message on its way.
+        self._runs.append(run)
+        if not self._runs_posted:
+            self._runs_posted = True
+            self.target.post_message(RunsArrived())
+
+    def drain_runs(self) -> list[LiveRun]:
+        """Take every run handed over since the last drain, in order (UI thread)."""
+        self._runs_posted = False
+        runs = self._runs
+        return [runs.popleft() for _ in range(len(runs))]
 
     def drain_events(self) -> list[Event]:
         """Take every event buffered since the last drain, in order (UI thread)."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
+from typing import Union
 from uuid import UUID
 
 from aioclock_core.events import (
@@ -23,6 +24,7 @@ from aioclock_core.events import (
     TaskResumed,
     TaskScheduled,
 )
+from aioclock_core.state import LiveRun
 from aioclock_core.stores import RunRecord as StoredRun
 from aioclock_core.task import Task
 from clocktui.formatting import FAILED_OUTCOMES
@@ -63,7 +65,12 @@ class RunRecord:
         )
 
 
-def _error_of(run: StoredRun | RunFinished) -> str | None:
+RecentRun = Union[RunRecord, LiveRun]
+"""A run in a task's recent list: a record from the store, or the scheduler's own run
+object (kept as is: converting thousands a second would cost more than showing them)."""
+
+
+def _error_of(run: StoredRun | RunFinished | LiveRun) -> str | None:
     if run.outcome not in FAILED_OUTCOMES:
         return None
     return ": ".join(part for part in (run.error_type, run.error_message) if part) or None
@@ -92,7 +99,7 @@ class TaskView:
     skip_count: int = 0
     last_traceback: str | None = None
     last_error: str | None = None
-    recent: deque[RunRecord] = field(default_factory=lambda: deque(maxlen=RECENT_RUNS))
+    recent: deque[RecentRun] = field(default_factory=lambda: deque(maxlen=RECENT_RUNS))
     recent_changes: int = 0
     """Bumped whenever `recent` changes (a run finished, or history was loaded)."""
 
@@ -132,13 +139,60 @@ class TaskView:
 
 
 class ConsoleModel:
-    """Every task's view plus the scheduler's phase; `apply` folds events in."""
+    """Every task's view plus the scheduler's phase: `apply` folds events in, `apply_runs`
+    the scheduler's runs, `plan` the next firings."""
 
     def __init__(self, tasks: Iterable[Task]) -> None:
         self.tasks: dict[UUID, TaskView] = {task.id: TaskView.of(task) for task in tasks}
         self.phase = SchedulerPhase.STARTING
         self.version = 0
         """Bumped whenever anything changes, so views can skip work when nothing did."""
+        self._in_flight: set[LiveRun] = set()
+        self._by_identity: dict[int, tuple[UUID, TaskView]] = {}  # holds the UUID: ids stay valid
+
+    def apply_runs(self, runs: Iterable[LiveRun]) -> tuple[list[LiveRun], list[UUID]]:
+        """Fold in runs the scheduler handed over (`AioClock.watch_runs`): each run object
+        comes twice, when it starts and when it ends, in that order. Returns the failed
+        runs (for notifications) and the tasks touched."""
+        failures: list[LiveRun] = []
+        touched: dict[int, UUID] = {}
+        in_flight = self._in_flight
+        by_identity = self._by_identity
+        for run in runs:
+            # A run's task_id is its task's own UUID object: finding the view by that
+            # object's identity spares hashing a UUID (Python code) twice per firing.
+            found = by_identity.get(id(run.task_id))
+            if found is None:
+                view = self.tasks.get(run.task_id)
+                if view is None:
+                    continue
+                by_identity[id(run.task_id)] = found = (run.task_id, view)
+            task_id, view = found
+            touched[id(task_id)] = task_id
+            if run not in in_flight:
+                in_flight.add(run)
+                view.running += 1
+                view.last_started = run.started_at
+                continue
+            in_flight.discard(run)
+            self._finish_run(view, run)
+            if run.outcome in FAILED_OUTCOMES:
+                failures.append(run)
+        if touched:
+            self.version += 1
+        return failures, list(touched.values())
+
+    def plan(self, next_fire_times: Mapping[UUID, datetime | None]) -> None:
+        """Set the next firing of the tasks given (from `AioClock.next_fire_times`)."""
+        tasks = self.tasks
+        for task_id, when in next_fire_times.items():
+            view = tasks.get(task_id)
+            if view is not None and (
+                view.next_fire_time != when or view.exhausted is not (when is None)
+            ):
+                view.next_fire_time = when
+                view.exhausted = when is None
+                self.version += 1
 
     def apply(self, events: Iterable[Event]) -> list[RunFinished]:
         """Fold `events` in; returns the failed runs among them (for notifications)."""
@@ -195,6 +249,23 @@ class ConsoleModel:
                 event.started_at, event.duration, event.outcome, event.kind, error, event.run_id
             )
         )
+        view.recent_changes += 1
+
+    @staticmethod
+    def _finish_run(view: TaskView, run: LiveRun) -> None:
+        assert run.started_at is not None and run.outcome is not None
+        view.running = max(0, view.running - 1)
+        view.last_started = run.started_at
+        view.last_duration = run.duration
+        view.last_outcome = run.outcome
+        view.last_finished = run.started_at + timedelta(seconds=run.duration)
+        view.run_count += 1
+        if run.outcome in FAILED_OUTCOMES:
+            view.failure_count += 1
+            view.last_error = _error_of(run) or run.outcome.value
+            if run.traceback:
+                view.last_traceback = run.traceback
+        view.recent.append(run)
         view.recent_changes += 1
 
     def seed(self, runs: Mapping[UUID, Sequence[StoredRun]], paused: Iterable[UUID]) -> None:

@@ -102,6 +102,8 @@ class RunHooks(NamedTuple):
     idle: Callable[[], None] | None = None
     """Called on the loop when the last run in flight ends: the moment for a writer
     thread to work without competing with firings for the interpreter."""
+    busy: Callable[[], None] | None = None
+    """Called on the loop when a run starts while none was in flight."""
 
 
 class Store(ABC):

@@ -103,6 +103,9 @@ class _Writer:
         self.finished = store._finished
         self.wake = threading.Event()
         self.idle = False  # the scheduler signalled a moment without runs in flight
+        self.busy = False  # runs are in flight (a burst), since busy_since
+        self.busy_since = 0.0
+        self.call_waiting = False
         self.connection: sqlite3.Connection | None = None
         self.lock_file: IO[bytes] | None = None
         self.failure: BaseException | None = None
@@ -140,11 +143,16 @@ class _Writer:
                 self.wake.wait(store.batch_interval)
                 self.wake.clear()
                 self.idle = False
-                # Woken by a burst's end again so soon: let runs gather (a call, though,
-                # is served at once).
-                gap = _MIN_GAP - (time.monotonic() - last_drain)
-                if gap > 0 and not self.queue and self.wake.wait(gap):
-                    self.wake.clear()
+                if not self.call_waiting:
+                    # Mid-burst, wait for its end (which wakes us), unless the scheduler
+                    # has been busy for a whole batch_interval.
+                    if self.busy and time.monotonic() - self.busy_since < store.batch_interval:
+                        continue
+                    # Woken by a burst's end again so soon: let runs gather.
+                    gap = _MIN_GAP - (time.monotonic() - last_drain)
+                    if gap > 0 and self.wake.wait(gap):
+                        self.wake.clear()
+                self.call_waiting = False
                 self._drain()
                 last_drain = time.monotonic()
                 if not self.closed and self.connection and time.monotonic() >= next_checkpoint:
@@ -705,6 +713,7 @@ class SQLiteStore(Store):
             raise RuntimeError(f"{self!r} is not open: `await store.open(app_name)` first")
         call = _Call(function)
         self._queue.append(call)
+        writer.call_waiting = True
         writer.wake.set()
         return cast(T, await asyncio.wrap_future(call.future))
 
@@ -737,15 +746,26 @@ class SQLiteStore(Store):
         append each on the loop; the writer packs them)."""
         self.replica = replica
         return RunHooks(
-            started=self._started.append, finished=self._finished.append, idle=self._loop_idle
+            started=self._started.append,
+            finished=self._finished.append,
+            idle=self._loop_idle,
+            busy=self._loop_busy,
         )
 
     def _loop_idle(self) -> None:
         # Write between bursts of firings, not during them: one Event.set per idle moment.
         writer = self._writer
-        if writer is not None and not writer.idle:
-            writer.idle = True
-            writer.wake.set()
+        if writer is not None:
+            writer.busy = False
+            if not writer.idle:
+                writer.idle = True
+                writer.wake.set()
+
+    def _loop_busy(self) -> None:
+        writer = self._writer
+        if writer is not None:
+            writer.busy_since = time.monotonic()
+            writer.busy = True
 
     def record_run_started(self, record: RunRecord) -> None:
         self._queue.append(record)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -50,6 +51,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.logs_of_selected = False
         self._rebuild_pending = False
+        self._last_rebuild = 0.0
 
     @property
     def console(self) -> ClockConsole:
@@ -84,14 +86,27 @@ class MainScreen(Screen[None]):
 
     # ----- model updates (called by the app) ----------------------------------------
     def model_changed(self) -> None:
-        """Events arrived: re-sort and redraw once per refresh, however many batches."""
-        if not self._rebuild_pending:
-            self._rebuild_pending = True
+        """Runs or events arrived: redraw (and re-sort) at once, then at most every
+        `redraw_interval` seconds however many batches arrive meanwhile. A herd of
+        thousands of firings a second would otherwise redraw the screen per batch."""
+        if self._rebuild_pending:
+            return
+        self._rebuild_pending = True
+        wait = self._last_rebuild + self.console.redraw_interval - time.monotonic()
+        if wait > 0:
+            self.set_timer(wait, self._rebuild)
+        else:
             self.call_after_refresh(self._rebuild)
+
+    @property
+    def redraw_pending(self) -> bool:
+        """Whether a model change waits to be drawn."""
+        return self._rebuild_pending
 
     def _rebuild(self) -> None:
         self._rebuild_pending = False
-        self.table.rebuild()
+        self._last_rebuild = time.monotonic()
+        self.table.model_updated()
         self.query_one(StatusHeader).refresh()
 
     def logs_added(self, entries: list[LogEntry]) -> None:

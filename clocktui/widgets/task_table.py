@@ -70,6 +70,8 @@ SORT_ORDERS: dict[str, Callable[[TaskView], object]] = {
     "group": lambda view: (view.group.casefold(), view.name),
 }
 """Sort orders `s` cycles through, keyed by the column they sort."""
+STATIC_SORTS = frozenset({"name", "group"})
+"""Orders runs and pauses cannot change: the table only redraws for those."""
 
 
 class TaskTable(ScrollView, can_focus=True):
@@ -148,6 +150,13 @@ class TaskTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self._table_width(), len(self.order) + 1)
         self._announce()
         self.refresh()
+
+    def model_updated(self) -> None:
+        """The model changed: sort again if the order may have changed, else redraw."""
+        if self.sort_key in STATIC_SORTS:
+            self.refresh()
+        else:
+            self.rebuild()
 
     def cycle_sort(self) -> str:
         """Sort by the next column in `SORT_ORDERS`; returns its key."""

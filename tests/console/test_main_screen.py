@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aioclock_core.events import RunKind, RunStarted, TaskPaused
 from aioclock_core.testing import EventRecorder
 from clocktui.app import ClockConsole
@@ -214,3 +216,41 @@ async def test_command_palette_runs_a_task_by_name(console: ClockConsole) -> Non
 
         await until(lambda: bool(manual_runs()), pilot, "the manual run started")
         assert manual_runs() == ["heartbeat"]
+
+
+@time_limit()
+async def test_the_console_makes_the_scheduler_build_no_event_per_firing(
+    console: ClockConsole,
+) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await advance(pilot, 10)
+        bus = console.target._bus
+        assert not bus.wants_runs and not bus.wants_plans
+        view = select(console, "heartbeat")
+        assert view.run_count == 1 and view.last_outcome is not None
+        assert view.next_fire_time == console.now() + timedelta(seconds=10)
+
+
+@time_limit()
+async def test_a_burst_of_model_changes_redraws_the_table_at_most_twice(
+    console: ClockConsole,
+) -> None:
+    console.redraw_interval = 0.25
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.pause(0.3)  # out of the last redraw's window
+        table = table_of(console)
+        redraws = []
+        original = table.model_updated
+
+        def counted() -> None:
+            redraws.append(console.now())
+            original()
+
+        table.model_updated = counted  # type: ignore[method-assign]
+        for _ in range(50):
+            console.screen.model_changed()  # type: ignore[attr-defined]
+            await pilot.pause(0.002)
+        await until(lambda: not console.screen.redraw_pending, pilot, "the trailing redraw")  # type: ignore[attr-defined]
+        assert 1 <= len(redraws) <= 2
