@@ -64,6 +64,19 @@ def _chain(callbacks: list[Callable[[Any], None] | None]) -> Callable[[Any], Non
     return each
 
 
+def _chain_calls(callbacks: list[Callable[[], None] | None]) -> Callable[[], None] | None:
+    """`_chain` for callbacks without an argument."""
+    present = [callback for callback in callbacks if callback is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+
+    def each() -> None:
+        for callback in present:
+            callback()
+
+    return each
+
+
 def find_task_of(func: Callable[..., Any]) -> Task | None:
     """The task registered for `func` in any live app (the most recent registration)."""
     found = None
@@ -168,7 +181,7 @@ class AioClock(ControlMixin):
         self._provider_instance: Provider | None = None
         self._bus = EventBus()
         self._scheduler: Scheduler | None = None
-        self._run_watchers: list[Callable[[LiveRun], None]] = []
+        self._run_watchers: list[tuple[Callable[[LiveRun], None], Callable[[], None] | None]] = []
         self._store_hooks: RunHooks | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._shutdown_request: asyncio.Future[float] | None = None
@@ -270,22 +283,31 @@ class AioClock(ControlMixin):
         per-firing events are not even built when nobody wants them."""
         return self._bus.subscribe(callback, on_loop=on_loop, kinds=kinds)
 
-    def watch_runs(self, callback: Callable[[LiveRun], None]) -> Subscription:
+    def watch_runs(
+        self,
+        callback: Callable[[LiveRun], None],
+        *,
+        idle: Callable[[], None] | None = None,
+    ) -> Subscription:
         """Call `callback(run)` on the scheduler's loop when each run starts and again, with
-        the same object, when it ends (`run.ended` then is True).
+        the same object, when it ends (`run.ended` then is True); and `idle()` whenever the
+        last run in flight has ended (a burst of firings is over).
 
         The cheapest way to follow every run: no event object is built, so a console or
-        a metrics exporter can watch thousands of firings a second. The callback must
+        a metrics exporter can watch thousands of firings a second. The callbacks must
         return at once (hand the object to another thread, count it) and must treat the
         object as read-only; its fields are those of `aioclock_core.state.LiveRun`.
-        Register before `serve()` or while serving."""
+        `idle` is the moment to wake another thread for them: waking it per run would
+        make it compete with the rest of the burst for the interpreter. Register before
+        `serve()` or while serving."""
+        watcher = (callback, idle)
         watchers = self._run_watchers
-        watchers.append(callback)
+        watchers.append(watcher)
         self._install_run_hooks()
 
         def close() -> None:
-            if callback in watchers:
-                watchers.remove(callback)
+            if watcher in watchers:
+                watchers.remove(watcher)
                 self._install_run_hooks()
 
         return Subscription(close)
@@ -294,12 +316,13 @@ class AioClock(ControlMixin):
         scheduler = self._scheduler
         if scheduler is None:
             return
-        hooks = self._store_hooks
-        started, finished = (hooks.started, hooks.finished) if hooks else (None, None)
-        scheduler.run_starter = _chain([started, *self._run_watchers])
-        scheduler.run_keeper = _chain([finished, *self._run_watchers])
-        scheduler.on_idle = hooks.idle if hooks else None
-        scheduler.on_busy = hooks.busy if hooks else None
+        store = self._store_hooks
+        callbacks = [callback for callback, _ in self._run_watchers]
+        idles = [idle for _, idle in self._run_watchers]
+        scheduler.run_starter = _chain([store.started if store else None, *callbacks])
+        scheduler.run_keeper = _chain([store.finished if store else None, *callbacks])
+        scheduler.on_idle = _chain_calls([store.idle if store else None, *idles])
+        scheduler.on_busy = store.busy if store else None
 
     def events(self, max_pending: int = 10_000) -> AsyncIterator[Event]:
         """Iterate events as they happen (on the scheduler's loop)."""

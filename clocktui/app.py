@@ -40,6 +40,9 @@ _NOTIFY_AT_MOST = 3
 """Failure notifications per batch; more are summed up in one."""
 _PLAN_CHANGING = (TaskPaused, TaskResumed, RunSkipped)
 """Events after which a task's next firing is read again."""
+_RUNS_POLL, _RUNS_STUCK = 0.25, 1.5
+"""Seconds: the UI is woken when a burst of runs ends; while runs keep the scheduler
+busy it checks every _RUNS_POLL and takes runs that waited _RUNS_STUCK."""
 _STOP_MARGIN = 5.0
 """Seconds past the grace period the console waits for serve() before forcing it."""
 
@@ -93,6 +96,7 @@ class ClockConsole(App[int]):
         # Countdowns need each task's next firing; runs and pauses update the tasks they
         # touch, and this catches every other re-plan within a second.
         self.set_interval(1.0, self._plan)
+        self.set_interval(_RUNS_POLL, self._poll_runs)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
             for number in (signal.SIGINT, signal.SIGTERM):
@@ -123,7 +127,12 @@ class ClockConsole(App[int]):
         self.set_timer(2.0, lambda: self.exit(0))
 
     # ----- messages from other threads -----------------------------------------------
-    def on_runs_arrived(self, _: RunsArrived) -> None:
+    def _poll_runs(self) -> None:
+        # Not mid-burst (its end wakes the UI): only when runs keep the scheduler busy.
+        if self.bridge.runs_stuck(after=_RUNS_STUCK):
+            self.on_runs_arrived(None)
+
+    def on_runs_arrived(self, _: RunsArrived | None) -> None:
         failures, touched = self.model.apply_runs(self.bridge.drain_runs())
         self._plan(touched)
         self._notify(failures)

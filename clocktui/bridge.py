@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 
@@ -113,6 +114,7 @@ class Bridge:
         self._events_posted = False
         self._runs: deque[LiveRun] = deque()
         self._runs_posted = False
+        self.last_idle = time.monotonic()
         self._subscription: Subscription | None = None
         self._runs_watch: Subscription | None = None
         self._handler = _LogForwarder(self)
@@ -122,7 +124,9 @@ class Bridge:
     def connect(self, *, capture_logs: bool = True) -> None:
         """Start forwarding; call before the app serves so no event is missed."""
         self._subscription = self.app.subscribe(self._deliver, kinds=EVENT_KINDS)
-        self._runs_watch = self.app.watch_runs(self._run_changed)
+        # Appending is all the loop does per run; the UI also drains on a timer, for
+        # runs that keep the scheduler from ever going idle.
+        self._runs_watch = self.app.watch_runs(self._runs.append, idle=self._runs_idle)
         if capture_logs:
             root = logging.getLogger()
             root.addHandler(self._handler)
@@ -156,14 +160,19 @@ class Bridge:
         if wake:
             self.target.post_message(EventsArrived(()))
 
-    def _run_changed(self, run: LiveRun) -> None:
-        # On the scheduler's loop, twice per firing: an append and a flag, no lock. The
-        # UI clears the flag before it drains and the loop appends before it reads the
-        # flag, so no run is ever left waiting without a message on its way.
-        self._runs.append(run)
-        if not self._runs_posted:
+    def _runs_idle(self) -> None:
+        # On the scheduler's loop when a burst of runs is over: wake the UI then, not per
+        # run (it would compete with the rest of the burst for the interpreter). The UI
+        # clears the flag before it drains, so a run is never left without a wake-up.
+        self.last_idle = time.monotonic()
+        if self._runs and not self._runs_posted:
             self._runs_posted = True
             self.target.post_message(RunsArrived())
+
+    def runs_stuck(self, after: float) -> bool:
+        """Whether runs wait while the scheduler has not gone idle for `after` seconds
+        (long runs keep it busy, so no burst's end wakes the UI)."""
+        return bool(self._runs) and time.monotonic() - self.last_idle >= after
 
     def drain_runs(self) -> list[LiveRun]:
         """Take every run handed over since the last drain, in order (UI thread)."""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import timedelta, timezone
 
-from aioclock_core.events import RunKind, RunStarted, TaskPaused
-from aioclock_core.testing import EventRecorder
-from clocktui.app import ClockConsole
+from aioclock_core import AioClock, Once
+from aioclock_core.events import RunKind, RunOutcome, RunStarted, TaskPaused
+from aioclock_core.testing import EventRecorder, FakeClock
+from clocktui.app import ClockConsole, make_app
 from clocktui.model import SchedulerPhase
 from clocktui.widgets.log_pane import LogPane
 from clocktui.widgets.task_table import TaskTable
 from tests.console.conftest import (
+    REDRAW_INTERVAL,
     SIZE,
     advance,
     build_console,
@@ -254,3 +257,25 @@ async def test_a_burst_of_model_changes_redraws_the_table_at_most_twice(
             await pilot.pause(0.002)
         await until(lambda: not console.screen.redraw_pending, pilot, "the trailing redraw")  # type: ignore[attr-defined]
         assert 1 <= len(redraws) <= 2
+
+
+@time_limit()
+async def test_a_long_run_shows_running_while_it_keeps_the_scheduler_busy() -> None:
+    clock = FakeClock()
+    app = AioClock(name="long", clock=clock, loop_block_threshold=None)
+    release = asyncio.Event()
+
+    @app.task(trigger=Once(), name="long job")
+    async def long_job() -> None:
+        await release.wait()
+
+    console = make_app(app, display_tz=timezone.utc, redraw_interval=REDRAW_INTERVAL)
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        view = select(console, "long job")
+        # No burst ends while the run goes on: the console's own poll brings its start.
+        await until(lambda: view.state == "running", pilot, "the run shows as running")
+        assert table_of(console)._cells(view)[3][0] == "running"
+        console.host.loop.call_soon_threadsafe(release.set)
+        await until(lambda: view.run_count == 1, pilot, "the run's end arrives")
+        assert view.state == "finished" and view.last_outcome is RunOutcome.SUCCEEDED
