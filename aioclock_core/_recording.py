@@ -3,6 +3,7 @@ blocking), flush at the end."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -191,10 +192,27 @@ def record_into_store(
     return bus.subscribe(recorder, on_loop=True, kinds=kinds), hooks
 
 
+CLOSE_FLUSH_TIMEOUT = 10.0
+"""Seconds serve() waits, on its way out, for a store to write what is queued: a store
+whose server is down must not keep the process from stopping."""
+
+
 async def close_store(store: Store) -> None:
-    """Write what is queued and close; a failure is logged, never raised."""
+    """Write what is queued and close; a failure is logged, never raised, and an
+    unreachable store delays the exit by CLOSE_FLUSH_TIMEOUT at most (then its own
+    close, which gives up on a dead server too)."""
     try:
-        await store.flush()
+        await asyncio.wait_for(store.flush(), CLOSE_FLUSH_TIMEOUT)
+    except asyncio.TimeoutError:
+        logger.error(
+            "%r did not write its queued records within %g s (is its server down?); "
+            "closing it anyway: those records are lost",
+            store,
+            CLOSE_FLUSH_TIMEOUT,
+        )
+    except Exception:
+        logger.exception("Flushing the store failed; the last runs may not be recorded")
+    try:
         await store.close()
     except Exception:
         logger.exception("Closing the store failed; the last runs may not be recorded")

@@ -193,11 +193,22 @@ class RedisStore(Store):
         self._enqueue(("task", record))
 
     async def flush(self) -> None:
+        """Return once everything queued is stored; raise StoreError at once while Redis
+        is unreachable (the writes stay queued and are retried)."""
         if self._writer is None or self._writer.done():
             return
+        if not self._reachable:
+            raise self._unreachable_error()
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._enqueue(("flush", done))
         await done
+
+    def _unreachable_error(self) -> StoreError:
+        return StoreError(
+            f"Redis at {describe_url(self.url)} is unreachable: "
+            f"{sum(kind != 'flush' for kind, _ in self._queue)} write(s) wait and are "
+            "retried while the app runs"
+        )
 
     # ----- the writer -------------------------------------------------------------------------
     async def _write_forever(self) -> None:
@@ -227,6 +238,7 @@ class RedisStore(Store):
                         pass
             except REDIS_TROUBLE as error:
                 self._note_unreachable(error)
+                self._fail_flushes()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, _BACKOFF_MAX)
 
@@ -239,6 +251,16 @@ class RedisStore(Store):
                 error or type(error).__name__,
                 len(self._queue),
             )
+
+    def _fail_flushes(self) -> None:
+        """Whoever waits in flush() hears now that Redis is down, not when it is back."""
+        waiting = [record for kind, record in self._queue if kind == "flush"]
+        if waiting:
+            self._queue = [write for write in self._queue if write[0] != "flush"]
+            error = self._unreachable_error()
+            for done in waiting:
+                if not done.done():
+                    done.set_exception(error)
 
     def _note_reachable(self) -> None:
         if not self._reachable:

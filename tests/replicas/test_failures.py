@@ -82,3 +82,23 @@ def test_replicas_survive_a_redis_restart_skip_while_it_is_down_and_resume(
     assert codes == [0, 0], logs
     assert "unreachable" in logs and "reachable again" in logs
     assert "Traceback" not in logs
+
+
+def test_a_replica_stops_promptly_while_redis_is_down(
+    redis_server: RedisServer, redis_url: str, tmp_path: Path
+) -> None:
+    (replica,) = start_fleet(redis_url, tmp_path, ["lonely"], **FAST)
+    time.sleep(1.5)  # a few firings in flight to Redis
+    redis_server.stop()
+    try:
+        time.sleep(1.5)  # firings now queue up for a Redis that is gone
+        began = time.monotonic()
+        code = replica.stop(timeout=30)
+        took = time.monotonic() - began
+    finally:
+        redis_server.start()
+    logs = replica.logs()
+    assert code == 0, logs
+    # The queued writes are reported lost, not waited for until Redis comes back.
+    assert "unreachable" in logs and "not stored at close" in logs, logs
+    assert took < 15, f"stopping took {took:.1f} s:\n{logs}"
