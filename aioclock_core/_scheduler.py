@@ -7,7 +7,6 @@ import gc
 import heapq
 import itertools
 import logging
-import sys
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -38,12 +37,7 @@ _BURST = 256
 """Firings dispatched at one instant from which the garbage collector waits for the runs."""
 _GC_PAUSE_LIMIT = 0.5
 """Seconds (loop time) the collector waits at most after a burst."""
-_HOLD_FROM = 64
-"""Firings dispatched at one instant from which the loop holds the interpreter until
-their runs have started."""
-_BURST_SWITCH_INTERVAL = 0.05
-"""Seconds another thread waits for the interpreter before it makes a bursting loop
-yield (CPython's default is 0.005)."""
+
 
 _run_id_base = uuid.uuid4().int
 _run_counter = itertools.count(1)
@@ -82,7 +76,6 @@ class Scheduler:
         self.interval_origin = interval_origin
         self.claim_margin = claim_margin
         self.pause_gc_in_bursts = True
-        self.hold_gil_in_bursts = True
         self._gc_paused = False
         self._gc_resume: asyncio.TimerHandle | None = None
         self.run_starter: Callable[[Run], None] | None = None
@@ -218,7 +211,6 @@ class Scheduler:
         if pause_gc:
             gc.disable()
         fired = 0
-        held: float | None = None
         try:
             while heap and heap[0][0] <= now_ts:
                 _, token, entry = heapq.heappop(heap)
@@ -226,11 +218,7 @@ class Scheduler:
                     entry.heap_token = -1
                     self._fire(entry, now)
                     fired += 1
-                    if fired == _HOLD_FROM and self.hold_gil_in_bursts:
-                        held = self._hold_interpreter()
         finally:
-            if held is not None:  # queued behind the first steps of every run just made
-                self._loop.call_soon(sys.setswitchinterval, held)
             self._dispatching = False
             if pause_gc:
                 if fired >= _BURST and self._running:
@@ -242,18 +230,6 @@ class Scheduler:
                 else:
                     gc.enable()
         self._arm()
-
-    @staticmethod
-    def _hold_interpreter() -> float | None:
-        """A burst: other threads (a console's UI, a store's writer, the bus) would each
-        make the loop yield mid-burst after 5 ms and delay the runs still to start. Let
-        them wait longer until every run of this dispatch has started. Returns the
-        interval to restore then (None: it was already that long)."""
-        previous = sys.getswitchinterval()
-        if previous >= _BURST_SWITCH_INTERVAL:
-            return None
-        sys.setswitchinterval(_BURST_SWITCH_INTERVAL)
-        return previous
 
     def _resume_gc(self) -> None:
         if self._gc_paused:

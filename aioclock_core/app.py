@@ -117,11 +117,6 @@ class AioClock(ControlMixin):
             promote and rescan thousands of short-lived objects mid-burst (it halves the
             CPU per firing of a 10,000-task herd). Off if your process must never defer
             a collection; never re-enables a collector you disabled yourself.
-        hold_gil_in_bursts: When 64 or more firings fall due at one instant, other
-            threads wait up to 50 ms (instead of CPython's 5 ms) for the interpreter
-            until every run of the burst has started, so a console's screen, a store's
-            writer or your own threads do not make the loop yield mid-burst. Worker
-            threads of sync tasks wait for the burst's dispatch at most.
     """
 
     def __init__(
@@ -140,7 +135,6 @@ class AioClock(ControlMixin):
         interval_origin: datetime | None = None,
         claim_margin: float = 300.0,
         pause_gc_in_bursts: bool = True,
-        hold_gil_in_bursts: bool = True,
     ) -> None:
         check_seconds(loop_block_threshold, "loop_block_threshold", "AioClock")
         if (
@@ -178,7 +172,6 @@ class AioClock(ControlMixin):
         check_seconds(claim_margin, "claim_margin", "AioClock")
         self.claim_margin = float(claim_margin)
         self.pause_gc_in_bursts = pause_gc_in_bursts
-        self.hold_gil_in_bursts = hold_gil_in_bursts
         self._limiter = limiter
         self._app_group = Group(limiter=limiter)
         self._task_ids: dict[UUID, Task] = {}
@@ -398,7 +391,6 @@ class AioClock(ControlMixin):
             claim_margin=self.claim_margin,
         )
         scheduler.pause_gc_in_bursts = self.pause_gc_in_bursts
-        scheduler.hold_gil_in_bursts = self.hold_gil_in_bursts
         if self.replica and hasattr(self.store, "replica"):
             self.store.replica = self.replica  # the name the coordinator claims under
         restored = await open_store(

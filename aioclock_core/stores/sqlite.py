@@ -80,6 +80,10 @@ _Item = Union[RunRecord, SkipRecord, TaskRecord, _Call]
 _ChunkInfo = list[Any]  # [id, last_started, count, flagged]
 
 
+PAGE_SIZE = 16384
+"""Bytes per page of a new file: a batch's journal row (48 bytes per run) then spans a
+quarter of the overflow pages that 4 KiB pages need, and a checkpoint frees and writes
+a quarter as many pages."""
 _MIN_GAP = 0.02
 """Seconds: the writer writes at most this often, however often the loop goes idle."""
 
@@ -121,6 +125,7 @@ class _Writer:
         self.buffers: dict[int, bytearray] = {}
         self.running: set[bytes] = set()  # run ids with a row in `running`
         self.directory: dict[int, list[_ChunkInfo]] = {}  # each task's chunks, oldest first
+        self.next_chunk_id = 1
         self.prune_everything = True
         self.skips_touched: set[str] = set()
         self.thread = threading.Thread(
@@ -218,6 +223,7 @@ class _Writer:
         # Entries go to the task's buffer (the next checkpoint writes it) and to this
         # batch's journal row (which only a crash before that checkpoint ever reads).
         journal: list[bytes] = []
+        append = journal.append
         buffers = self.buffers
         extras: list[tuple[object, ...]] = []
         running: list[tuple[object, ...]] = []
@@ -256,6 +262,8 @@ class _Writer:
                         None,
                     )
                 )
+            kind = run.kind
+            outcome = run.outcome
             entry = pack(
                 run.started_at.timestamp(),
                 last_seconds,
@@ -263,11 +271,11 @@ class _Writer:
                 run_number >> 64,
                 run_number & low,
                 number,
-                0 if run.kind is schedule else kind_code[id(run.kind)],
-                0 if run.outcome is succeeded else outcome_code[id(run.outcome)],
+                0 if kind is schedule else kind_code[id(kind)],
+                0 if outcome is succeeded else outcome_code[id(outcome)],
                 flags,
             )
-            journal.append(entry)
+            append(entry)
             buffer = buffers.get(number)
             if buffer is None:
                 buffers[number] = bytearray(entry)
@@ -275,9 +283,8 @@ class _Writer:
                 buffer += entry
             if in_running and run.run_id.bytes in in_running:
                 gone.append(run.run_id.bytes)
-        for run in started:
-            if run.ended:
-                continue  # finished already: its entry says all
+        # A run that ended already needs nothing here: its entry says all.
+        for run in [run for run in started if not run.ended]:
             number = by_identity.get(id(run.task_id))
             if number is None:
                 number = self._number(run.task_id, run.task_name)
@@ -420,16 +427,18 @@ class _Writer:
             (runs.SCHEDULE_CODE,),
         ):
             fires[number] = max(fire, fires.get(number, fire))
-        added: list[tuple[int, _ChunkInfo]] = []
+        first_id = self.next_chunk_id
+        added = [
+            (chunk[0], [first_id + index, chunk[2], chunk[3], chunk[4]])
+            for index, chunk in enumerate(chunks)
+        ]
         db.execute("BEGIN")
         try:
-            for chunk in chunks:
-                cursor = db.execute(
-                    "INSERT INTO chunks (task_no, first_started, last_started, count, flagged, "
-                    "entries) VALUES (?, ?, ?, ?, ?, ?)",
-                    chunk,
-                )
-                added.append((chunk[0], [cursor.lastrowid, chunk[2], chunk[3], chunk[4]]))
+            db.executemany(
+                "INSERT INTO chunks (id, task_no, first_started, last_started, count, flagged, "
+                "entries) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(first_id + index, *chunk) for index, chunk in enumerate(chunks)],
+            )
             db.executemany(
                 "UPDATE tasks SET last_fire_time = MAX(COALESCE(last_fire_time, ?1), ?1) "
                 "WHERE task_no = ?2",
@@ -448,6 +457,7 @@ class _Writer:
             db.execute("ROLLBACK")
             raise
         self.directory = directory
+        self.next_chunk_id = first_id + len(chunks)
         self.buffers.clear()
         self.prune_everything = False
         self.skips_touched.clear()
@@ -510,6 +520,8 @@ class _Writer:
             raise unusable(self.path, error) from None
         try:
             version, _ = check_schema(connection, self.path, app_name)
+            if version == 0:  # (only an empty file can still choose its page size)
+                connection.execute(f"PRAGMA page_size={PAGE_SIZE}")
             connection.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL survives a killed process; a power cut may lose the last batch.
             connection.execute("PRAGMA synchronous=NORMAL")
@@ -534,6 +546,7 @@ class _Writer:
             "ORDER BY task_no, last_started, id"
         ):
             self.directory.setdefault(number, []).append([chunk_id, last_started, count, flagged])
+            self.next_chunk_id = max(self.next_chunk_id, chunk_id + 1)
         self.running = {key for (key,) in db.execute("SELECT run_id FROM running")}
         self.skips_touched = {task for (task,) in db.execute("SELECT DISTINCT task_id FROM skips")}
         size = runs.ENTRY.size

@@ -61,8 +61,9 @@ async def test_a_new_file_is_wal_with_schema_version_and_app_name(path: Path) ->
     with sqlite3.connect(path) as db:
         meta = dict(db.execute("SELECT key, value FROM meta"))
         (mode,) = db.execute("PRAGMA journal_mode").fetchone()
+        (page_size,) = db.execute("PRAGMA page_size").fetchone()
     assert meta == {"format": "aioclock history", "schema_version": "2", "app_name": APP}
-    assert mode == "wal"
+    assert (mode, page_size) == ("wal", 16384)
 
 
 @pytest.mark.parametrize(
