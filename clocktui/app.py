@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
+from textual.timer import Timer
 
 from aioclock_core import AioClock
 from aioclock_core.events import RunFinished, RunSkipped, TaskPaused, TaskResumed
@@ -41,9 +42,11 @@ _NOTIFY_AT_MOST = 3
 """Failure notifications per batch; more are summed up in one."""
 _PLAN_CHANGING = (TaskPaused, TaskResumed, RunSkipped)
 """Events after which a task's next firing is read again."""
-_RUNS_POLL, _RUNS_STUCK = 0.25, 1.5
+_RUNS_STUCK = 1.5
 """Seconds: the UI is woken when a burst of runs ends; while runs keep the scheduler
-busy it checks every _RUNS_POLL and takes runs that waited _RUNS_STUCK."""
+busy, the heartbeat takes runs that waited this long."""
+_BEAT_AFTER_BURST = 0.5
+"""Seconds after a burst's end the heartbeat beats next (then every second)."""
 _STOP_MARGIN = 5.0
 """Seconds past the grace period the console waits for serve() before forcing it."""
 
@@ -97,8 +100,8 @@ class ClockConsole(App[int]):
         self.host.start()
         # Countdowns need each task's next firing; runs and pauses update the tasks they
         # touch, and this catches every other re-plan within a second.
-        self.set_interval(1.0, self._plan_all_if_due)
-        self.set_interval(_RUNS_POLL, self._poll_runs)
+        self._heartbeat: Timer | None = None
+        self._beat_from(1.0)
         if self.handle_signals:
             loop = asyncio.get_running_loop()
             for number in (signal.SIGINT, signal.SIGTERM):
@@ -129,12 +132,34 @@ class ClockConsole(App[int]):
         self.set_timer(2.0, lambda: self.exit(0))
 
     # ----- messages from other threads -----------------------------------------------
-    def _poll_runs(self) -> None:
-        # Not mid-burst (its end wakes the UI): only when runs keep the scheduler busy.
-        if self.bridge.runs_stuck(after=_RUNS_STUCK):
-            self.on_runs_arrived(None)
+    # ----- the heartbeat ----------------------------------------------------------------
+    # One timer, once a second, does the console's periodic work: countdowns, next
+    # firings, runs that keep the scheduler busy. Each burst of firings restarts it half
+    # a second after the burst, so in an app whose tasks fire every second (or two) it
+    # beats between bursts: a timer of its own phase drifts into the bursts and makes
+    # the scheduler yield the interpreter mid-burst, second after second.
+    def _beat_from(self, delay: float) -> None:
+        """Beat `delay` seconds from now, then every second."""
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+        self._heartbeat = self.set_timer(delay, self._restart_beating)
 
-    def on_runs_arrived(self, _: RunsArrived | None) -> None:
+    def _restart_beating(self) -> None:
+        self._heartbeat = self.set_interval(1.0, self._beat)
+        self._beat()
+
+    def _beat(self) -> None:
+        if self.bridge.runs_stuck(after=_RUNS_STUCK):  # runs keep the scheduler busy
+            self.on_runs_arrived(None)
+        self._plan_all_if_due()
+        for screen in self.screen_stack:
+            tick = getattr(screen, "tick", None)
+            if tick is not None:
+                tick()
+
+    def on_runs_arrived(self, message: RunsArrived | None) -> None:
+        if message is not None:  # a burst just ended
+            self._beat_from(_BEAT_AFTER_BURST)
         failures, touched = self.model.apply_runs(self.bridge.drain_runs())
         # Right after a burst is the moment to read every next firing, if it is time.
         if not self._plan_all_if_due(0.0):

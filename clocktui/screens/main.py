@@ -72,8 +72,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.table.rebuild()
         self.log_pane.show(None, "Logs: all tasks")
-        self.table.focus()
-        self.set_interval(1.0, self.tick)
+        self.table.focus()  # (the app's heartbeat calls tick)
 
     @property
     def table(self) -> TaskTable:

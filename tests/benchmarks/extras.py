@@ -187,10 +187,12 @@ def console_section(reps: int, window: float) -> str:
             "## Console: CPU and scheduler lateness with the screen attached",
             "",
             f"`clocktui {APP} --factory --no-history` with N tasks on `Every(1 s)` (all "
-            f"aligned: N firings and 3·N events a second, the worst case for the console), on a "
-            f"160×45 pseudo-terminal, against the same app `--headless`; process CPU (all "
-            f"threads) over a {window:g} s window after 6 s of warm-up; lateness = run start "
-            f"− scheduled instant over every run. Medians of {reps} (min–max).",
+            f"aligned: N firings a second, each a run start and end the console shows, the "
+            f"worst case for it), on a 160×45 pseudo-terminal, against the same app "
+            f"`--headless`; process CPU (all threads, sampled in-process) over a {window:g} s "
+            f"window after 6 s of warm-up; lateness = run start − scheduled instant over every "
+            f"run (the app takes it from a RunStarted subscriber, in both modes). Medians of "
+            f"{reps} (min–max).",
             "",
             "| tasks | headless CPU | console CPU | console's share | headless p99 | console p99 |",
             "| --- | --- | --- | --- | --- | --- |",
