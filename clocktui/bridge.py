@@ -169,6 +169,11 @@ class Bridge:
             self._runs_posted = True
             self.target.post_message(RunsArrived())
 
+    @property
+    def runs_pending(self) -> bool:
+        """Whether runs wait to be drained, or a RunsArrived is on its way."""
+        return bool(self._runs) or self._runs_posted
+
     def runs_stuck(self, after: float) -> bool:
         """Whether runs wait while the scheduler has not gone idle for `after` seconds
         (long runs keep it busy, so no burst's end wakes the UI)."""

@@ -77,6 +77,7 @@ async def settle(pilot: Pilot[object]) -> None:
     assert delivered, "the core's event bus did not deliver in time"
     await pilot.pause()
     await pilot.pause()
+    await until(lambda: not console.bridge.runs_pending, pilot, "the console took the runs")
     await until(
         lambda: not any(getattr(s, "redraw_pending", False) for s in console.screen_stack),
         pilot,
