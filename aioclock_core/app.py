@@ -51,28 +51,15 @@ _APPS: weakref.WeakSet[AioClock] = weakref.WeakSet()
 """Every app alive, to find the task (and its dependency provider) of a bare function."""
 
 
-def _chain(callbacks: list[Callable[[Any], None] | None]) -> Callable[[Any], None] | None:
-    """One callable for the scheduler's run hook: None, the only one, or each in turn."""
+def _chain(callbacks: list[Callable[..., None] | None]) -> Callable[..., None] | None:
+    """One callable for a scheduler hook: None, the only one, or each in turn."""
     present = [callback for callback in callbacks if callback is not None]
     if len(present) <= 1:
         return present[0] if present else None
 
-    def each(run: Any) -> None:
+    def each(*args: Any) -> None:
         for callback in present:
-            callback(run)
-
-    return each
-
-
-def _chain_calls(callbacks: list[Callable[[], None] | None]) -> Callable[[], None] | None:
-    """`_chain` for callbacks without an argument."""
-    present = [callback for callback in callbacks if callback is not None]
-    if len(present) <= 1:
-        return present[0] if present else None
-
-    def each() -> None:
-        for callback in present:
-            callback()
+            callback(*args)
 
     return each
 
@@ -321,7 +308,7 @@ class AioClock(ControlMixin):
         idles = [idle for _, idle in self._run_watchers]
         scheduler.run_starter = _chain([store.started if store else None, *callbacks])
         scheduler.run_keeper = _chain([store.finished if store else None, *callbacks])
-        scheduler.on_idle = _chain_calls([store.idle if store else None, *idles])
+        scheduler.on_idle = _chain([store.idle if store else None, *idles])
         scheduler.on_busy = store.busy if store else None
 
     def events(self, max_pending: int = 10_000) -> AsyncIterator[Event]:

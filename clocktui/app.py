@@ -17,7 +17,7 @@ from textual.notifications import SeverityLevel
 from textual.timer import Timer
 
 from aioclock_core import AioClock
-from aioclock_core.events import RunFinished, RunSkipped, TaskPaused, TaskResumed
+from aioclock_core.events import RunSkipped, TaskPaused, TaskResumed
 from aioclock_core.state import LiveRun
 from clocktui.bridge import (
     Bridge,
@@ -170,14 +170,13 @@ class ClockConsole(App[int]):
     def on_events_arrived(self, message: EventsArrived) -> None:
         phase = self.model.phase
         events = [*message.events, *self.bridge.drain_events()]
-        failures = self.model.apply(events)
+        self.model.apply(events)
         if phase is SchedulerPhase.STARTING and self.model.phase is SchedulerPhase.RUNNING:
             self._plan()
             # The table needs each task's last run; a detail screen asks for more.
             self.load_history(list(self.model.tasks), limit=1)
         else:
             self._plan({e.task_id for e in events if isinstance(e, _PLAN_CHANGING)})
-        self._notify(failures)
         self._model_changed()
 
     def _plan_all_if_due(self, late: float = 0.5) -> bool:
@@ -200,7 +199,7 @@ class ClockConsole(App[int]):
         if tasks is None and self.model.version != before:
             self._model_changed()
 
-    def _notify(self, failures: Sequence[LiveRun | RunFinished]) -> None:
+    def _notify(self, failures: Sequence[LiveRun]) -> None:
         for failure in failures[:_NOTIFY_AT_MOST]:
             error = failure.error_type or outcome_word(failure.outcome)
             self.notify(

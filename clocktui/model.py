@@ -12,17 +12,14 @@ from uuid import UUID
 
 from aioclock_core.events import (
     Event,
-    RunFinished,
     RunKind,
     RunOutcome,
     RunSkipped,
-    RunStarted,
     SchedulerStarted,
     SchedulerStopped,
     SchedulerStopping,
     TaskPaused,
     TaskResumed,
-    TaskScheduled,
 )
 from aioclock_core.state import LiveRun
 from aioclock_core.stores import RunRecord as StoredRun
@@ -70,7 +67,7 @@ RecentRun = Union[RunRecord, LiveRun]
 object (kept as is: converting thousands a second would cost more than showing them)."""
 
 
-def _error_of(run: StoredRun | RunFinished | LiveRun) -> str | None:
+def _error_of(run: StoredRun | LiveRun) -> str | None:
     if run.outcome not in FAILED_OUTCOMES:
         return None
     return ": ".join(part for part in (run.error_type, run.error_message) if part) or None
@@ -194,26 +191,14 @@ class ConsoleModel:
                 view.exhausted = when is None
                 self.version += 1
 
-    def apply(self, events: Iterable[Event]) -> list[RunFinished]:
-        """Fold `events` in; returns the failed runs among them (for notifications)."""
-        failures: list[RunFinished] = []
+    def apply(self, events: Iterable[Event]) -> None:
+        """Fold in the bus's events (the console subscribes to `bridge.EVENT_KINDS`: runs
+        come through `apply_runs`, next firings through `plan`)."""
         for event in events:
             self.version += 1
-            if isinstance(event, (TaskScheduled, RunStarted, RunFinished, RunSkipped)):
+            if isinstance(event, RunSkipped):
                 view = self.tasks.get(event.task_id)
-                if view is None:
-                    continue
-                if isinstance(event, TaskScheduled):
-                    view.next_fire_time = event.next_fire_time
-                    view.exhausted = event.next_fire_time is None
-                elif isinstance(event, RunStarted):
-                    view.running += 1
-                    view.last_started = event.started_at
-                elif isinstance(event, RunFinished):
-                    self._finish(view, event)
-                    if event.outcome in FAILED_OUTCOMES:
-                        failures.append(event)
-                else:
+                if view is not None:
                     view.skip_count += event.count
                     view.last_skipped = event.at
             elif isinstance(event, (TaskPaused, TaskResumed)):
@@ -228,28 +213,6 @@ class ConsoleModel:
                 self.phase = SchedulerPhase.STOPPED
                 for view in self.tasks.values():
                     view.next_fire_time = None
-        return failures
-
-    @staticmethod
-    def _finish(view: TaskView, event: RunFinished) -> None:
-        view.running = max(0, view.running - 1)
-        view.last_started = event.started_at
-        view.last_duration = event.duration
-        view.last_outcome = event.outcome
-        view.last_finished = event.at
-        view.run_count += 1
-        error = _error_of(event)
-        if event.outcome in FAILED_OUTCOMES:
-            view.failure_count += 1
-            view.last_error = error or event.outcome.value
-            if event.traceback:
-                view.last_traceback = event.traceback
-        view.recent.append(
-            RunRecord(
-                event.started_at, event.duration, event.outcome, event.kind, error, event.run_id
-            )
-        )
-        view.recent_changes += 1
 
     @staticmethod
     def _finish_run(view: TaskView, run: LiveRun) -> None:

@@ -114,7 +114,6 @@ class _Writer:
         self.lock_file: IO[bytes] | None = None
         self.failure: BaseException | None = None
         self.closed = False
-        self.rows_written = 0
         # Task numbers (entries store a number, not the 36-character id).
         self.numbers: dict[UUID, int] = {}
         self.names: dict[int, runs.TaskName] = {}
@@ -388,7 +387,6 @@ class _Writer:
         self.new_tasks.clear()
         in_running.update(row[0] for row in running)  # type: ignore[misc]
         in_running.difference_update(gone)
-        self.rows_written += len(journal)
 
     # ----- checkpoints ----------------------------------------------------------------------
     def _checkpoint_guarded(self) -> None:
@@ -816,11 +814,6 @@ class SQLiteStore(Store):
     async def recent_skips(self, task_id: UUID | None = None, limit: int = 50) -> list[SkipRecord]:
         retention = self.retention
         return await self._call(lambda w: query_skips(w.db, task_id, limit, retention))
-
-    @property
-    def rows_written(self) -> int:
-        """Runs written since open (for measurements)."""
-        return self._writer.rows_written if self._writer else 0
 
 
 class SQLiteReader:

@@ -21,6 +21,8 @@ def main() -> int:
             run_before=scene.prepare,
             title=f"clocktui: {name}",
         )
+        # Tracebacks name files by absolute path: show them relative to the project.
+        svg = svg.replace(f"{OUTPUT.parent}/", "")
         path = OUTPUT / f"{name}.svg"
         path.write_text(svg, encoding="utf-8")
         print(f"wrote {path.relative_to(OUTPUT.parent)}")
