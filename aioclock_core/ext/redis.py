@@ -23,6 +23,7 @@ from aioclock_core.stores.redis import (
     REDIS_TROUBLE,
     RedisKeys,
     RedisStore,
+    close_client,
     connect,
     default_replica_name,
     describe_url,
@@ -79,7 +80,7 @@ async def send_command(url: str, app_name: str, command: ControlCommand) -> None
             approximate=True,
         )
     finally:
-        await client.aclose()
+        await close_client(client, 2.0, "send_command")
 
 
 class RedisCoordinator(Coordinator):
@@ -173,7 +174,7 @@ class RedisCoordinator(Coordinator):
                 await pipe.execute()
             except REDIS_TROUBLE as error:
                 logger.info("RedisCoordinator: could not unregister %s: %s", self.replica, error)
-        await self._client.aclose()
+        await close_client(self._client, self.timeout, "RedisCoordinator")
         self._client = connect(self.url, self.timeout, "RedisCoordinator")
 
     async def register_tasks(self, tasks: Iterable[Task]) -> None:
@@ -300,7 +301,7 @@ class RedisCoordinator(Coordinator):
                         last_id = entry_id
                         await self._apply(fields)
         finally:
-            await listener.aclose()
+            await close_client(listener, self.timeout, "RedisCoordinator")
 
     async def _apply(self, fields: dict[str, str]) -> None:
         try:

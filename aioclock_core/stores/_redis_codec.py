@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import socket
 from datetime import datetime
@@ -39,6 +41,18 @@ def describe_url(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def close_client(client: Any, timeout: float, owner: str) -> None:
+    """Close a client (or pubsub/listener) without waiting forever: a connection whose
+    command was cancelled mid-way can leave redis-py's close waiting on it, and a
+    process must still stop."""
+    try:
+        await asyncio.wait_for(client.aclose(), timeout)
+    except Exception as error:  # closing is best effort: never block or fail a stop
+        logging.getLogger("aioclock.redis").info(
+            "%s: closing the Redis connection gave up (%s)", owner, error or type(error).__name__
+        )
 
 
 def connect(url: str, timeout: float | None, owner: str) -> aioredis.Redis:

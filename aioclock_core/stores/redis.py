@@ -77,6 +77,7 @@ from aioclock_core.stores._redis_codec import (  # noqa: E402,F401 - re-exported
     _parse_when,
     _score,
     _when,
+    close_client,
     connect,
     decode_run,
     decode_task,
@@ -168,7 +169,7 @@ class RedisStore(Store):
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
             self._writer = None
-        await self._client.aclose()
+        await close_client(self._client, self.timeout, "RedisStore")
         self._client = connect(self.url, self.timeout, "RedisStore")
 
     # ----- queued writes (called on the scheduler's loop: never block) --------------------
