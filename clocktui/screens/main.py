@@ -21,10 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MainScreen"]
 
-_TICK_SKIP = 1.2
-"""Seconds since the last redraw below which the countdown tick draws nothing (above
-the 1 s between bursts of an app whose tasks fire every second)."""
-
 _SORT_NAMES = {
     "name": "name",
     "next": "next run",
@@ -83,13 +79,10 @@ class MainScreen(Screen[None]):
         return self.query_one(LogPane)
 
     def tick(self) -> None:
-        """Countdowns moved on: redraw the lines in view and the clock, unless runs did
-        lately. In a busy app the redraw that follows each burst of firings keeps the
-        countdowns current; a tick at its own moment could fall in the middle of the
-        next burst and hold the interpreter while the scheduler needs it."""
-        if time.monotonic() - self._last_rebuild >= _TICK_SKIP:
-            self.table.refresh()
-            self.query_one(StatusHeader).refresh()
+        """Countdowns moved on: redraw the lines in view and the clock (the app's
+        heartbeat calls this between bursts of firings)."""
+        self.table.refresh()
+        self.query_one(StatusHeader).refresh()
 
     # ----- model updates (called by the app) ----------------------------------------
     def model_changed(self) -> None:
