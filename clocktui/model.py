@@ -146,6 +146,7 @@ class ConsoleModel:
         """Bumped whenever anything changes, so views can skip work when nothing did."""
         self._in_flight: set[LiveRun] = set()
         self._by_identity: dict[int, tuple[UUID, TaskView]] = {}  # holds the UUID: ids stay valid
+        self._counts: tuple[int, tuple[int, int, int]] = (-1, (0, 0, 0))
 
     def apply_runs(self, runs: Iterable[LiveRun]) -> tuple[list[LiveRun], list[UUID]]:
         """Fold in runs the scheduler handed over (`AioClock.watch_runs`): each run object
@@ -263,10 +264,13 @@ class ConsoleModel:
                 view.last_traceback = failed.traceback
 
     def counts(self) -> tuple[int, int, int]:
-        """How many tasks are running, paused and failing."""
-        running = paused = failing = 0
-        for view in self.tasks.values():
-            running += view.running > 0
-            paused += view.paused
-            failing += view.failing
-        return running, paused, failing
+        """How many tasks are running, paused and failing (counted once per `version`:
+        the header asks on every redraw)."""
+        if self._counts[0] != self.version:
+            running = paused = failing = 0
+            for view in self.tasks.values():
+                running += view.running > 0
+                paused += view.paused
+                failing += view.last_outcome in FAILED_OUTCOMES
+            self._counts = (self.version, (running, paused, failing))
+        return self._counts[1]

@@ -79,9 +79,9 @@ class MainScreen(Screen[None]):
         return self.query_one(LogPane)
 
     def tick(self) -> None:
-        """Countdowns moved on: redraw the lines in view and the clock (the app's
+        """Countdowns moved on: redraw the lines in view that changed, and the clock (the app's
         heartbeat calls this between bursts of firings)."""
-        self.table.refresh()
+        self.table.redraw_changed()
         self.query_one(StatusHeader).refresh()
 
     # ----- model updates (called by the app) ----------------------------------------

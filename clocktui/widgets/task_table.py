@@ -13,7 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -124,6 +124,10 @@ class TaskTable(ScrollView, can_focus=True):
         self.order: list[UUID] = []
         self.cursor = 0
         self._highlighted: UUID | None = None
+        self._pass: _Pass | None = None
+        self._lines: dict[tuple[object, ...], Strip] = {}
+        self._drawn: dict[int, tuple[object, ...]] = {}
+        """The key of what each line in view shows (see `_line`)."""
 
     # ----- rows ------------------------------------------------------------------
     @property
@@ -133,8 +137,9 @@ class TaskTable(ScrollView, can_focus=True):
             return None
         return self.model.tasks[self.order[min(self.cursor, len(self.order) - 1)]]
 
-    def rebuild(self) -> None:
-        """Filter and sort again (after events or a new filter); keeps the cursor's task."""
+    def rebuild(self, *, redraw_all: bool = True) -> None:
+        """Filter and sort again (after events or a new filter); keeps the cursor's task.
+        `redraw_all=False` redraws only the lines in view that changed."""
         keep = self.selected.task_id if self.selected else None
         needle = self.filter_text.casefold()
         views = [
@@ -149,14 +154,18 @@ class TaskTable(ScrollView, can_focus=True):
         self.cursor = max(0, min(self.cursor, len(self.order) - 1))
         self.virtual_size = Size(self._table_width(), len(self.order) + 1)
         self._announce()
-        self.refresh()
-
-    def model_updated(self) -> None:
-        """The model changed: sort again if the order may have changed, else redraw."""
-        if self.sort_key in STATIC_SORTS:
+        if redraw_all:
             self.refresh()
         else:
-            self.rebuild()
+            self.redraw_changed()
+
+    def model_updated(self) -> None:
+        """The model changed: sort again if the order may have changed, then redraw the
+        lines that changed."""
+        if self.sort_key in STATIC_SORTS:
+            self.redraw_changed()
+        else:
+            self.rebuild(redraw_all=False)
 
     def cycle_sort(self) -> str:
         """Sort by the next column in `SORT_ORDERS`; returns its key."""
@@ -207,6 +216,10 @@ class TaskTable(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(selected))
 
     # ----- drawing -----------------------------------------------------------------
+    # Textual calls render_line once per line in view; everything that is the same for
+    # every line of one pass (styles, widths, the time) is looked up once per pass, and
+    # a row whose text and style did not change returns the very Strip it returned
+    # before, so Textual's own caches (cuts, filters) hit too.
     def _widths(self) -> list[int]:
         fixed = sum(column.width + _GAP for column in COLUMNS if column.width)
         room = self.scrollable_content_region.width - fixed - 2 * _GAP
@@ -218,52 +231,109 @@ class TaskTable(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self._table_width(), len(self.order) + 1)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._pass = self._new_pass()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass = None
+
+    def _new_pass(self) -> _Pass:
+        widths = self._widths()
+        component = self.get_component_rich_style
+        return _Pass(
+            width=self.scrollable_content_region.width,
+            table_width=sum(width + _GAP for width in widths) + _GAP,
+            widths=widths,
+            base=self.rich_style,
+            full={name: component(name) for name in self.COMPONENT_CLASSES},
+            partial={name: component(name, partial=True) for name in self.COMPONENT_CLASSES},
+            focused=self.has_focus,
+            now=self.now(),
+            scroll_x=int(self.scroll_offset.x),
+            scroll_y=int(self.scroll_offset.y),
+        )
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self.rich_style
-        if y == 0:
-            segments = self._header_segments()
+        draw = self._pass or self._new_pass()
+        key, cells, style = self._line(y, draw)
+        self._drawn[y] = key
+        cached = self._lines.get(key)
+        if cached is not None:
+            return cached
+        if cells is None:
+            strip = Strip.blank(draw.width, draw.base)
         else:
-            row = int(self.scroll_offset.y) + y - 1
+            strip = Strip(self._segments(cells, style, draw.widths), draw.table_width)
+            if draw.table_width != draw.width or draw.scroll_x:
+                strip = strip.crop(draw.scroll_x, draw.scroll_x + draw.width)
+                strip = strip.extend_cell_length(draw.width, draw.base)
+        if len(self._lines) >= _LINES_KEPT:
+            self._lines.clear()
+        self._lines[key] = strip
+        return strip
+
+    def _line(
+        self, y: int, draw: _Pass
+    ) -> tuple[tuple[object, ...], list[tuple[str, Style | None]] | None, Style]:
+        """What line `y` shows: a key equal for equal lines, its cells (None: blank) and
+        its style."""
+        if y == 0:
+            cells, style = self._header_cells(), draw.base + draw.full[_HEADER]
+        else:
+            row = draw.scroll_y + y - 1
             if row >= len(self.order):
-                return Strip.blank(width, base)
-            segments = self._row_segments(self.model.tasks[self.order[row]], row == self.cursor)
-        strip = Strip(segments).extend_cell_length(self._table_width(), base)
-        scroll_x = int(self.scroll_offset.x)
-        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, base)
+                return (draw.width, draw.base), None, draw.base
+            view = self.model.tasks[self.order[row]]
+            cells, style = self._cells(view, draw), self._row_style(view, row, draw)
+        return (style, draw.width, draw.scroll_x, *draw.widths, *cells), cells, style
 
-    def _header_segments(self) -> list[Segment]:
-        style = self.rich_style + self.get_component_rich_style("task-table--header")
-        titles = []
-        for column in COLUMNS:
-            mark = " ▲" if column.key == self.sort_key else ""
-            titles.append((column.title + mark, None))
-        return self._segments(titles, style)
+    def redraw_changed(self) -> None:
+        """Redraw only the lines in view whose text or style changed since they were
+        drawn (a countdown that moved on, a run that finished): Textual's cost is per
+        line drawn, and most lines stay the same from one second to the next."""
+        height = self.scrollable_content_region.height
+        if len(self._drawn) < height:
+            self.refresh()
+            return
+        draw = self._new_pass()
+        drawn = self._drawn
+        width = max(self.virtual_size.width, self.size.width)
+        changed = [y for y in range(height) if self._line(y, draw)[0] != drawn.get(y)]
+        for start, count in _spans(changed):
+            self.refresh(Region(0, start, width, count))
 
-    def _row_segments(self, view: TaskView, is_cursor: bool) -> list[Segment]:
-        row_style = self.rich_style
+    def _header_cells(self) -> list[tuple[str, Style | None]]:
+        return [
+            (column.title + (" ▲" if column.key == self.sort_key else ""), None)
+            for column in COLUMNS
+        ]
+
+    def _row_style(self, view: TaskView, row: int, draw: _Pass) -> Style:
+        row_style = draw.base
         if view.failing:
-            row_style += self.get_component_rich_style("task-table--failing")
+            row_style += draw.full["task-table--failing"]
         elif view.paused or view.exhausted:
-            row_style += self.get_component_rich_style("task-table--dim")
-        if is_cursor and self.has_focus:
-            row_style += self.get_component_rich_style("task-table--cursor")
-        elif is_cursor:
-            row_style += self.get_component_rich_style("task-table--cursor").without_color
-            row_style += Style(reverse=True)
-        return self._segments(self._cells(view), row_style)
+            row_style += draw.full["task-table--dim"]
+        if row == self.cursor and draw.focused:
+            row_style += draw.full["task-table--cursor"]
+        elif row == self.cursor:
+            row_style += draw.full["task-table--cursor"].without_color + _REVERSE
+        return row_style
 
-    def _cells(self, view: TaskView) -> list[tuple[str, Style | None]]:
-        now = self.now()
-        state_class = {
-            "running": "task-table--running",
-            "paused": "task-table--paused",
-            "finished": "task-table--finished",
-        }.get(view.state)
-        outcome = "skipped" if view.skipped_last else outcome_word(view.last_outcome)
+    def _cells(self, view: TaskView, draw: _Pass | None = None) -> list[tuple[str, Style | None]]:
+        """The texts of a row's cells, with each cell's own style (None: the row's)."""
+        draw = draw or self._pass or self._new_pass()
+        now = draw.now
+        partial = draw.partial
+        state = view.state
+        state_class = _STATE_CLASSES.get(state)
+        skipped = view.skipped_last
+        failing = view.failing
+        outcome = "skipped" if skipped else outcome_word(view.last_outcome)
         outcome_class = (
             "task-table--failing"
-            if view.failing and not view.skipped_last
+            if failing and not skipped
             else "task-table--ok"
             if outcome == "ok"
             else None
@@ -274,32 +344,75 @@ class TaskTable(ScrollView, can_focus=True):
             (view.name, None),
             (view.group, None),
             (view.trigger, None),
-            (view.state, self._style(state_class)),
+            (state, partial[state_class] if state_class else None),
             (format_instant(next_fire, now, self.zone), None),
             (format_countdown(countdown), None),
             (format_instant(view.last_started, now, self.zone), None),
             (format_duration(view.last_duration), None),
-            (outcome, self._style(outcome_class)),
+            (outcome, partial[outcome_class] if outcome_class else None),
             (str(view.run_count), None),
             (
                 str(view.failure_count),
-                self._style("task-table--failing") if view.failure_count else None,
+                partial["task-table--failing"] if view.failure_count else None,
             ),
         ]
 
-    def _style(self, component: str | None) -> Style | None:
-        return None if component is None else self.get_component_rich_style(component, partial=True)
-
-    def _segments(self, cells: Sequence[tuple[str, Style | None]], style: Style) -> list[Segment]:
-        segments = [Segment(" " * _GAP, style)]
-        for (text, cell_style), column, width in zip(cells, COLUMNS, self._widths(), strict=True):
-            segments.append(
-                Segment(
-                    _fit(text, width, column.align), style + cell_style if cell_style else style
-                )
-            )
-            segments.append(Segment(" " * _GAP, style))
+    @staticmethod
+    def _segments(
+        cells: Sequence[tuple[str, Style | None]], style: Style, widths: Sequence[int]
+    ) -> list[Segment]:
+        """One segment per run of cells drawn in the same style (most of a row is)."""
+        segments: list[Segment] = []
+        text = [" " * _GAP]
+        gap = " " * _GAP
+        for (cell, cell_style), column, width in zip(cells, COLUMNS, widths, strict=True):
+            if cell_style is None:
+                text.append(_fit(cell, width, column.align))
+            else:
+                segments.append(Segment("".join(text), style))
+                segments.append(Segment(_fit(cell, width, column.align), style + cell_style))
+                text = []
+            text.append(gap)
+        segments.append(Segment("".join(text), style))
         return segments
+
+
+@dataclass(frozen=True, slots=True)
+class _Pass:
+    """What every line of one render pass shares."""
+
+    width: int
+    table_width: int
+    widths: list[int]
+    base: Style
+    full: dict[str, Style]
+    partial: dict[str, Style]
+    focused: bool
+    now: datetime
+    scroll_x: int
+    scroll_y: int
+
+
+_HEADER = "task-table--header"
+_REVERSE = Style(reverse=True)
+_STATE_CLASSES = {
+    "running": "task-table--running",
+    "paused": "task-table--paused",
+    "finished": "task-table--finished",
+}
+_LINES_KEPT = 512
+"""Rendered rows remembered (a few screens' worth; the cache is emptied when full)."""
+
+
+def _spans(lines: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive line numbers as (first, count)."""
+    spans: list[tuple[int, int]] = []
+    for y in lines:
+        if spans and spans[-1][0] + spans[-1][1] == y:
+            spans[-1] = (spans[-1][0], spans[-1][1] + 1)
+        else:
+            spans.append((y, 1))
+    return spans
 
 
 def _fit(text: str, width: int, align: str) -> str:

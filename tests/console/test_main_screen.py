@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta, timezone
 
+from textual.strip import Strip
+
 from aioclock_core import AioClock, Once
 from aioclock_core.events import RunKind, RunOutcome, RunStarted, TaskPaused
 from aioclock_core.testing import EventRecorder, FakeClock
@@ -61,6 +63,36 @@ async def test_countdown_follows_the_fake_clock(console: ClockConsole) -> None:
         assert table._cells(view)[5][0] == "10 s"
         await advance(pilot, 3)
         assert table._cells(view)[5][0] == "7 s"
+
+
+@time_limit()
+async def test_the_table_redraws_only_the_lines_whose_text_changed(
+    console: ClockConsole,
+) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        table = table_of(console)
+        drawn: list[int] = []
+        render_line = table.render_line
+
+        def spy(y: int) -> Strip:
+            drawn.append(y)
+            return render_line(y)
+
+        table.render_line = spy  # type: ignore[method-assign]
+        console.screen.tick()  # the clock stood still: nothing to draw
+        await pilot.pause()
+        await pilot.pause()
+        assert drawn == []
+
+        await advance(pilot, 1)  # countdowns under an hour move on; hours and days do not
+        console.screen.tick()
+        await pilot.pause()
+        await pilot.pause()
+        redrawn = {table.order[y - 1] for y in drawn if y > 0}
+        names = {console.model.tasks[task_id].name for task_id in redrawn}
+        assert names == {"flaky upload", "heartbeat", "sync inventory"}
+        assert 0 not in drawn  # the header line did not change either
 
 
 @time_limit()
