@@ -193,6 +193,8 @@ class ClockConsole(App[int]):
         if self.model.phase is not SchedulerPhase.RUNNING or (tasks is not None and not tasks):
             return
         before = self.model.version
+        if tasks is not None and 2 * len(tasks) >= len(self.model.tasks):
+            tasks = None  # most of them: reading all is cheaper than looking each one up
         if tasks is None:
             self._planned_all = time.monotonic()
         self.model.plan(self.target.next_fire_times(tasks))

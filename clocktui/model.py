@@ -145,7 +145,7 @@ class ConsoleModel:
         self.version = 0
         """Bumped whenever anything changes, so views can skip work when nothing did."""
         self._in_flight: set[LiveRun] = set()
-        self._by_identity: dict[int, tuple[UUID, TaskView]] = {}  # holds the UUID: ids stay valid
+        self._by_identity: dict[int, tuple[UUID, TaskView]] = {}
         self._counts: tuple[int, tuple[int, int, int]] = (-1, (0, 0, 0))
 
     def apply_runs(self, runs: Iterable[LiveRun]) -> tuple[list[LiveRun], list[UUID]]:
@@ -157,14 +157,9 @@ class ConsoleModel:
         in_flight = self._in_flight
         by_identity = self._by_identity
         for run in runs:
-            # A run's task_id is its task's own UUID object: finding the view by that
-            # object's identity spares hashing a UUID (Python code) twice per firing.
-            found = by_identity.get(id(run.task_id))
+            found = by_identity.get(id(run.task_id)) or self._found(run.task_id)
             if found is None:
-                view = self.tasks.get(run.task_id)
-                if view is None:
-                    continue
-                by_identity[id(run.task_id)] = found = (run.task_id, view)
+                continue
             task_id, view = found
             touched[id(task_id)] = task_id
             if run not in in_flight:
@@ -180,14 +175,27 @@ class ConsoleModel:
             self.version += 1
         return failures, list(touched.values())
 
+    def _found(self, task_id: UUID) -> tuple[UUID, TaskView] | None:
+        """The view of `task_id`, remembered by the identity of the UUID object: the core
+        hands out each task's own UUID, and finding it by identity spares hashing a UUID
+        (Python code) for every run and next firing."""
+        view = self.tasks.get(task_id)
+        if view is None:
+            return None
+        if len(self._by_identity) > 2 * len(self.tasks):  # other copies of the same UUIDs
+            self._by_identity.clear()
+        found = self._by_identity[id(task_id)] = (task_id, view)  # holds the UUID: ids stay valid
+        return found
+
     def plan(self, next_fire_times: Mapping[UUID, datetime | None]) -> None:
         """Set the next firing of the tasks given (from `AioClock.next_fire_times`)."""
-        tasks = self.tasks
+        by_identity = self._by_identity
         for task_id, when in next_fire_times.items():
-            view = tasks.get(task_id)
-            if view is not None and (
-                view.next_fire_time != when or view.exhausted is not (when is None)
-            ):
+            found = by_identity.get(id(task_id)) or self._found(task_id)
+            if found is None:
+                continue
+            view = found[1]
+            if view.next_fire_time != when or view.exhausted is not (when is None):
                 view.next_fire_time = when
                 view.exhausted = when is None
                 self.version += 1
