@@ -90,7 +90,9 @@ class TaskView:
     last_duration: float | None = None
     last_outcome: RunOutcome | None = None
     last_skipped: datetime | None = None
-    last_finished: datetime | None = None
+    seeded_finish: datetime | None = None
+    """When the newest run of an earlier session ended (from the store), until this
+    session's first run ends."""
     run_count: int = 0
     failure_count: int = 0
     skip_count: int = 0
@@ -117,11 +119,23 @@ class TaskView:
         return self.last_outcome in FAILED_OUTCOMES
 
     @property
+    def last_finished(self) -> datetime | None:
+        """When the latest finished run ended (worked out when asked: the console folds
+        thousands of runs a second and draws a few dozen rows)."""
+        if self.run_count == 0 or not self.recent:
+            return self.seeded_finish
+        last = self.recent[-1]  # this session's latest finished run
+        if last.started_at is None:
+            return None
+        return last.started_at + timedelta(seconds=last.duration or 0.0)
+
+    @property
     def skipped_last(self) -> bool:
         """Whether the latest firing was skipped (after the latest finished run)."""
         if self.last_skipped is None:
             return False
-        return self.last_finished is None or self.last_skipped >= self.last_finished
+        finished = self.last_finished
+        return finished is None or self.last_skipped >= finished
 
     @classmethod
     def of(cls, task: Task) -> TaskView:
@@ -156,6 +170,7 @@ class ConsoleModel:
         touched: dict[int, UUID] = {}
         in_flight = self._in_flight
         by_identity = self._by_identity
+        succeeded = RunOutcome.SUCCEEDED
         for run in runs:
             found = by_identity.get(id(run.task_id)) or self._found(run.task_id)
             if found is None:
@@ -168,8 +183,17 @@ class ConsoleModel:
                 view.last_started = run.started_at
                 continue
             in_flight.discard(run)
-            self._finish_run(view, run)
-            if run.outcome in FAILED_OUTCOMES:
+            # Inline: this runs for every firing (thousands a second in a busy app).
+            outcome = run.outcome
+            view.running = view.running - 1 if view.running > 0 else 0
+            view.last_started = run.started_at
+            view.last_duration = run.duration
+            view.last_outcome = outcome
+            view.run_count += 1
+            view.recent.append(run)
+            view.recent_changes += 1
+            if outcome is not succeeded and outcome in FAILED_OUTCOMES:
+                self._failed(view, run)
                 failures.append(run)
         if touched:
             self.version += 1
@@ -224,21 +248,12 @@ class ConsoleModel:
                     view.next_fire_time = None
 
     @staticmethod
-    def _finish_run(view: TaskView, run: LiveRun) -> None:
-        assert run.started_at is not None and run.outcome is not None
-        view.running = max(0, view.running - 1)
-        view.last_started = run.started_at
-        view.last_duration = run.duration
-        view.last_outcome = run.outcome
-        view.last_finished = run.started_at + timedelta(seconds=run.duration)
-        view.run_count += 1
-        if run.outcome in FAILED_OUTCOMES:
-            view.failure_count += 1
-            view.last_error = _error_of(run) or run.outcome.value
-            if run.traceback:
-                view.last_traceback = run.traceback
-        view.recent.append(run)
-        view.recent_changes += 1
+    def _failed(view: TaskView, run: LiveRun) -> None:
+        assert run.outcome is not None
+        view.failure_count += 1
+        view.last_error = _error_of(run) or run.outcome.value
+        if run.traceback:
+            view.last_traceback = run.traceback
 
     def seed(self, runs: Mapping[UUID, Sequence[StoredRun]], paused: Iterable[UUID]) -> None:
         """Fold in what the store knew at start-up: runs of earlier sessions (newest first)
@@ -265,7 +280,7 @@ class ConsoleModel:
                 view.last_started = newest.started_at
                 view.last_duration = newest.duration
                 view.last_outcome = newest.outcome
-                view.last_finished = newest.finished_at
+                view.seeded_finish = newest.finished_at
             failed = next((r for r in earlier if r.outcome in FAILED_OUTCOMES), None)
             if failed is not None and view.last_error is None:
                 view.last_error = _error_of(failed) or failed.outcome.value  # type: ignore[union-attr]

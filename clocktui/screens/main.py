@@ -79,10 +79,10 @@ class MainScreen(Screen[None]):
         return self.query_one(LogPane)
 
     def tick(self) -> None:
-        """Countdowns moved on: redraw the lines in view that changed, and the clock (the app's
+        """Countdowns and the clock moved on: redraw what changed on screen (the app's
         heartbeat calls this between bursts of firings)."""
         self.table.redraw_changed()
-        self.query_one(StatusHeader).refresh()
+        self.query_one(StatusHeader).redraw_changed()
 
     # ----- model updates (called by the app) ----------------------------------------
     def model_changed(self) -> None:
@@ -107,7 +107,7 @@ class MainScreen(Screen[None]):
         self._rebuild_pending = False
         self._last_rebuild = time.monotonic()
         self.table.model_updated()
-        self.query_one(StatusHeader).refresh()
+        self.query_one(StatusHeader).redraw_changed()
 
     def logs_added(self, entries: list[LogEntry]) -> None:
         self.log_pane.append(entries)

@@ -23,7 +23,7 @@ _PHASE_STYLES = {
 
 
 class StatusHeader(Widget):
-    """One line across the top; refreshed by the screen's tick and on model changes."""
+    """One line across the top; the screen's tick and model changes call `redraw_changed`."""
 
     def __init__(
         self,
@@ -37,19 +37,31 @@ class StatusHeader(Widget):
         self.model = model
         self.now = now
         self.zone = zone
+        self._drawn: tuple[object, ...] | None = None
+
+    def _state(self) -> tuple[str, SchedulerPhase, int, int, int, int]:
+        running, paused, failing = self.model.counts()
+        clock = format_clock(self.now(), self.zone)
+        return clock, self.model.phase, len(self.model.tasks), running, paused, failing
+
+    def redraw_changed(self) -> None:
+        """Redraw if the clock's second, the phase or a count changed since the last draw
+        (a frame costs Textual about a millisecond even for one line)."""
+        if self._state() != self._drawn:
+            self.refresh()
 
     def render(self) -> Text:
-        running, paused, failing = self.model.counts()
-        phase = self.model.phase
-        text = Text.assemble(
+        state = self._drawn = self._state()
+        clock, phase, tasks, running, paused, failing = state
+        return Text.assemble(
             (f" {self.app_name} ", "bold reverse"),
             "  ",
-            (format_clock(self.now(), self.zone), "bold"),
+            (clock, "bold"),
             "  ",
             ("● ", _PHASE_STYLES[phase]),
             (phase.value, _PHASE_STYLES[phase]),
             "   ",
-            (f"{len(self.model.tasks)} tasks", ""),
+            (f"{tasks} tasks", ""),
             "  ",
             (f"{running} running", "green" if running else "dim"),
             "  ",
@@ -59,4 +71,3 @@ class StatusHeader(Widget):
             no_wrap=True,
             overflow="ellipsis",
         )
-        return text

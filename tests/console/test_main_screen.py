@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta, timezone
 
+from rich.text import Text
 from textual.strip import Strip
 
-from aioclock_core import AioClock, Once
+from aioclock_core import AioClock, Every, Once
 from aioclock_core.events import RunKind, RunOutcome, RunStarted, TaskPaused
 from aioclock_core.testing import EventRecorder, FakeClock
 from clocktui.app import ClockConsole, make_app
 from clocktui.model import SchedulerPhase
 from clocktui.widgets.log_pane import LogPane
+from clocktui.widgets.status_header import StatusHeader
 from clocktui.widgets.task_table import TaskTable
 from tests.console.conftest import (
     REDRAW_INTERVAL,
@@ -80,10 +82,20 @@ async def test_the_table_redraws_only_the_lines_whose_text_changed(
             return render_line(y)
 
         table.render_line = spy  # type: ignore[method-assign]
+        header = console.screen.query_one(StatusHeader)
+        headers: list[Text] = []
+        render_header = header.render
+
+        def spy_header() -> Text:
+            headers.append(render_header())
+            return headers[-1]
+
+        header.render = spy_header  # type: ignore[method-assign]
         console.screen.tick()  # the clock stood still: nothing to draw
         await pilot.pause()
         await pilot.pause()
         assert drawn == []
+        assert headers == []
 
         await advance(pilot, 1)  # countdowns under an hour move on; hours and days do not
         console.screen.tick()
@@ -92,7 +104,8 @@ async def test_the_table_redraws_only_the_lines_whose_text_changed(
         redrawn = {table.order[y - 1] for y in drawn if y > 0}
         names = {console.model.tasks[task_id].name for task_id in redrawn}
         assert names == {"flaky upload", "heartbeat", "sync inventory"}
-        assert 0 not in drawn  # the header line did not change either
+        assert 0 not in drawn  # the table's title line did not change either
+        assert "11:59:56" in headers[-1].plain  # the clock did (it started at 11:59:55)
 
 
 @time_limit()
@@ -311,3 +324,40 @@ async def test_a_long_run_shows_running_while_it_keeps_the_scheduler_busy() -> N
         console.host.loop.call_soon_threadsafe(release.set)
         await until(lambda: view.run_count == 1, pilot, "the run's end arrives")
         assert view.state == "finished" and view.last_outcome is RunOutcome.SUCCEEDED
+
+
+@time_limit()
+async def test_a_firing_skipped_for_overlap_shows_skipped_until_a_run_ends_after_it() -> None:
+    clock = FakeClock()
+    app = AioClock(name="overlap", clock=clock, loop_block_threshold=None)
+    release = asyncio.Event()
+    calls = 0
+
+    @app.task(trigger=Every(seconds=10), name="slow sync")
+    async def slow_sync() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the second run outlives its period
+            await release.wait()
+
+    console = make_app(app, display_tz=timezone.utc, redraw_interval=REDRAW_INTERVAL)
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        view = select(console, "slow sync")
+        await advance(pilot, 10)  # the first firing: a quick run
+        assert view.run_count == 1
+        await advance(pilot, 10)  # the second run starts and waits
+        await until(lambda: view.state == "running", pilot, "the second run shows")
+        table = table_of(console)
+        assert view.run_count == 1 and table._cells(view)[8][0] == "ok"
+
+        await advance(pilot, 10)  # the third firing finds the second run still going
+        await until(lambda: view.skip_count == 1, pilot, "the skip arrives")
+        cells = table._cells(view)
+        assert (cells[3][0], cells[8][0]) == ("running", "skipped")
+
+        await advance(pilot, 2)
+        console.host.loop.call_soon_threadsafe(release.set)
+        await until(lambda: view.run_count == 2, pilot, "the second run's end arrives")
+        cells = table._cells(view)
+        assert (cells[3][0], cells[8][0]) == ("idle", "ok")
