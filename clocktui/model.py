@@ -100,6 +100,8 @@ class TaskView:
     last_error: str | None = None
     recent: deque[RecentRun] = field(default_factory=lambda: deque(maxlen=RECENT_RUNS))
     recent_changes: int = 0
+    seeded_ids: set[UUID] | None = None
+    """Runs `recent` got from the store, while this session's runs may repeat them."""
     """Bumped whenever `recent` changes (a run finished, or history was loaded)."""
 
     @property
@@ -190,6 +192,8 @@ class ConsoleModel:
             view.last_duration = run.duration
             view.last_outcome = outcome
             view.run_count += 1
+            if view.seeded_ids is not None:
+                self._drop_stored_copy(view, run)
             view.recent.append(run)
             view.recent_changes += 1
             if outcome is not succeeded and outcome in FAILED_OUTCOMES:
@@ -248,6 +252,20 @@ class ConsoleModel:
                     view.next_fire_time = None
 
     @staticmethod
+    def _drop_stored_copy(view: TaskView, run: LiveRun) -> None:
+        """The history read at start-up may have found this session's first runs stored
+        before their hand-over reached the console: show each run once. Runs are handed
+        over in order, so the first one the store did not have ends the check."""
+        assert view.seeded_ids is not None
+        if run.run_id not in view.seeded_ids:
+            view.seeded_ids = None
+            return
+        view.seeded_ids.discard(run.run_id)
+        view.recent = deque(
+            (kept for kept in view.recent if kept.run_id != run.run_id), maxlen=RECENT_RUNS
+        )
+
+    @staticmethod
     def _failed(view: TaskView, run: LiveRun) -> None:
         assert run.outcome is not None
         view.failure_count += 1
@@ -257,8 +275,9 @@ class ConsoleModel:
 
     def seed(self, runs: Mapping[UUID, Sequence[StoredRun]], paused: Iterable[UUID]) -> None:
         """Fold in what the store knew at start-up: runs of earlier sessions (newest first)
-        and tasks restored paused. Runs already seen as events are not added twice; the
-        run and failure counters keep counting this session only."""
+        and tasks restored paused. Runs already shown are not added twice (nor are runs
+        of this session the store had before their hand-over arrived: `apply_runs` drops
+        the stored copy); the run and failure counters keep counting this session only."""
         self.version += 1
         for task_id in paused:
             if task_id in self.tasks:
@@ -274,6 +293,7 @@ class ConsoleModel:
             view.recent = deque(
                 [*(RunRecord.of(r) for r in reversed(earlier)), *view.recent], maxlen=RECENT_RUNS
             )
+            view.seeded_ids = (view.seeded_ids or set()) | {r.run_id for r in earlier}
             view.recent_changes += 1
             if view.last_outcome is None:
                 newest = earlier[0]
