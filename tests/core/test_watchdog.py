@@ -9,6 +9,7 @@ import time
 import pytest
 
 from aioclock_core import AioClock, Once
+from aioclock_core._watchdog import LoopWatchdog
 from aioclock_core.events import LoopBlocked
 
 
@@ -46,3 +47,58 @@ async def test_the_watch_can_be_switched_off() -> None:
     await asyncio.wait_for(app.serve(), 5)
     app.flush_events()
     assert blocked == []
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def watchdog_on(clock: FakeMonotonic, culprits: list[str]) -> tuple[LoopWatchdog, list[tuple]]:
+    """A watchdog driven by hand: `_tick` is the loop's heartbeat, `_check` the thread's
+    look; `culprits` are what the thread finds running, in turn."""
+    reports: list[tuple] = []
+    found = iter(culprits)
+    watchdog = LoopWatchdog(
+        0.1,
+        lambda current: next(found),  # type: ignore[arg-type, return-value]
+        lambda gap, culprit: reports.append((round(gap, 3), culprit)),
+        monotonic=clock,
+    )
+    return watchdog, reports
+
+
+def test_the_thread_sleeps_until_the_loop_would_be_late_and_samples_once_per_stall() -> None:
+    clock = FakeMonotonic()
+    watchdog, reports = watchdog_on(clock, ["hog", "other"])
+    # Ticks every 50 ms; the thread is due when a tick is 50 ms late (100 ms after one).
+    clock.now = 0.02
+    assert watchdog._check() == pytest.approx(0.08)
+    clock.now = 0.05
+    watchdog._tick()
+    clock.now = 0.10
+    assert watchdog._check() == pytest.approx(0.05)  # the tick moved its moment on
+    clock.now = 0.16  # the loop stalled after its tick at 0.05
+    assert watchdog._check() == pytest.approx(0.05)  # sampled: "hog"
+    clock.now = 0.20
+    watchdog._check()  # the same stall: no second sample
+    clock.now = 0.40
+    watchdog._tick()
+    assert reports == [(0.3, "hog")]
+
+
+def test_a_sample_of_a_stall_too_short_to_report_is_not_blamed_for_the_next() -> None:
+    clock = FakeMonotonic()
+    watchdog, reports = watchdog_on(clock, ["short hog"])
+    clock.now = 0.11
+    watchdog._check()  # the loop is over 50 ms late: the thread samples "short hog"
+    clock.now = 0.13
+    watchdog._tick()  # 80 ms late in all: below the threshold, not reported
+    clock.now = 0.18
+    watchdog._tick()
+    clock.now = 0.50  # a stall the thread had no chance to sample (it was descheduled)
+    watchdog._tick()
+    assert reports == [(0.27, None)]
