@@ -162,6 +162,7 @@ class AioClock(ControlMixin):
         self._limiter = limiter
         self._app_group = Group(limiter=limiter)
         self._task_ids: dict[UUID, Task] = {}
+        self._provider_of_tasks = self._get_provider  # one bound method for every task
         _APPS.add(self)
         self._app_group._on_add.append(self._claim)
         self._groups: list[Group] = []
@@ -223,7 +224,7 @@ class AioClock(ControlMixin):
         """Check that `task`'s name is free in this app, then take it."""
         self._check_unique(task)
         self._task_ids[task.id] = task
-        task.provider = self._get_provider
+        task.provider = self._provider_of_tasks
 
     @property
     def tasks(self) -> list[Task]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import pytest
@@ -109,3 +111,32 @@ def test_sync_task_with_async_dependency_is_refused_at_registration(app: AioCloc
 
         @app.task(trigger=Once())
         def job(conn: str = Depends(connection)) -> None: ...
+
+
+async def test_a_task_behind_a_decorator_still_gets_its_dependencies(
+    app: AioClock, clock: FakeClock
+) -> None:
+    # Tasks without parameters skip the signature inspection at registration; a decorated
+    # one (functools.wraps) must not: its dependencies are the wrapped function's.
+    seen = []
+
+    def logged(func: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        @functools.wraps(func)
+        async def wrapper(*args: object, **kwargs: object) -> None:
+            await func(*args, **kwargs)
+
+        return wrapper
+
+    @app.task(trigger=Once(), name="decorated")
+    @logged
+    async def job(conn: str = Depends(connection)) -> None:
+        seen.append(conn)
+
+    @app.task(trigger=Once(), name="plain")
+    async def plain() -> None:
+        seen.append("plain")
+
+    assert [task.injects for task in app.tasks] == [True, False]
+    async with serving(app):
+        await clock.settle()
+    assert sorted(seen) == ["conn(postgres://prod)", "plain"]
