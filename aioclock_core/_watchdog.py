@@ -21,13 +21,20 @@ logger = logging.getLogger("aioclock")
 Culprit = tuple[TaskEntry, Run]
 
 
+IDLE_TICK = 0.5
+"""Seconds between heartbeats while no run is in flight."""
+
+
 class LoopWatchdog:
     """A loop-side heartbeat and a thread that samples which asyncio task is running.
 
-    The heartbeat ticks every `threshold / 2` seconds. When the thread sees no tick for
-    longer than `threshold`, it records the loop's current task; when the loop comes
-    back, the heartbeat reports the stall with that culprit. Costs about 20 wake-ups of
-    the loop and 10 to 20 of the thread a second at the default 100 ms threshold.
+    While runs are in flight the heartbeat ticks every `threshold / 2` seconds. When the
+    thread sees a tick late by more than `threshold / 2`, it records the loop's current
+    task; when the loop comes back, the heartbeat reports a stall over `threshold` with
+    that culprit. While no run is in flight (most of a scheduler's life) it ticks every
+    `IDLE_TICK` seconds, so an idle app wakes up a few times a second, not 40: a stall
+    from outside any run is then reported once the heartbeat is `threshold` late (a
+    stall of 0.6 s at the defaults; shorter ones when they fall late in the beat).
     """
 
     def __init__(
@@ -37,16 +44,22 @@ class LoopWatchdog:
         report: Callable[[float, Culprit | None], None],
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        idle_tick: float = IDLE_TICK,
     ) -> None:
         self._monotonic = monotonic
         self._threshold = threshold
         self._interval = threshold / 2
+        self._idle_interval = max(self._interval, idle_tick)
+        self._busy = False
+        self._scheduled = self._idle_interval
+        """Seconds the pending tick was planned after the last one."""
         self._find_run = find_run
         self._report = report
         self._last_tick = monotonic()
         self._sample: tuple[float, Culprit | None] | None = None
         """(the tick the loop was late after, the run it was executing then)"""
-        self._stop = threading.Event()
+        self._stopped = False
+        self._rouse = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._thread: threading.Thread | None = None
@@ -54,30 +67,52 @@ class LoopWatchdog:
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._last_tick = self._monotonic()
-        self._handle = self._loop.call_later(self._interval, self._tick)
+        self._plan_tick()
         self._thread = threading.Thread(target=self._watch, name="aioclock-watchdog", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopped = True
+        self._rouse.set()
         if self._handle is not None:
             self._handle.cancel()
         if self._thread is not None:
             self._thread.join(timeout=1.0)
 
+    def busy(self) -> None:
+        """A run started while none was in flight (on the loop): watch closely."""
+        if self._busy:
+            return
+        self._busy = True
+        if self._scheduled > self._interval:
+            if self._handle is not None:
+                self._handle.cancel()
+            self._tick()  # a slow beat cut short (never late): the quick beat starts now
+            self._rouse.set()  # the thread sleeps towards the slow beat's moment
+
+    def idle(self) -> None:
+        """The last run in flight ended (on the loop): the next beats are slow."""
+        self._busy = False
+
+    def _plan_tick(self) -> None:
+        self._scheduled = self._interval if self._busy else self._idle_interval
+        if not self._stopped and self._loop is not None:
+            self._handle = self._loop.call_later(self._scheduled, self._tick)
+
     def _tick(self) -> None:
         now = self._monotonic()
-        previous, self._last_tick = self._last_tick, now
-        gap = now - previous - self._interval
+        gap = now - self._last_tick - self._scheduled
+        previous = self._last_tick
         if gap > self._threshold:
             sample = self._sample  # the thread's, if it belongs to this stall
             self._report(gap, sample[1] if sample is not None and sample[0] == previous else None)
-        if not self._stop.is_set() and self._loop is not None:
-            self._handle = self._loop.call_later(self._interval, self._tick)
+        self._plan_tick()
+        self._last_tick = now
 
     def _watch(self) -> None:
-        while not self._stop.wait(self._check()):
-            pass
+        while not self._stopped:
+            self._rouse.wait(self._check())
+            self._rouse.clear()
 
     def _check(self) -> float:
         """One look at the loop from the thread; returns the seconds until the next.
@@ -87,7 +122,7 @@ class LoopWatchdog:
         one or two ticks (each costs tens of microseconds of CPU), and when the loop does
         stall, the thread is awake at once to see which run holds it."""
         since = self._last_tick
-        due = since + self._interval + self._threshold / 2
+        due = since + self._scheduled + self._threshold / 2
         now = self._monotonic()
         if now < due:
             return due - now

@@ -162,6 +162,7 @@ class AioClock(ControlMixin):
         self._limiter = limiter
         self._app_group = Group(limiter=limiter)
         self._task_ids: dict[UUID, Task] = {}
+        self._watchdog: LoopWatchdog | None = None
         self._provider_of_tasks = self._get_provider  # one bound method for every task
         _APPS.add(self)
         self._app_group._on_add.append(self._claim)
@@ -309,8 +310,13 @@ class AioClock(ControlMixin):
         idles = [idle for _, idle in self._run_watchers]
         scheduler.run_starter = _chain([store.started if store else None, *callbacks])
         scheduler.run_keeper = _chain([store.finished if store else None, *callbacks])
-        scheduler.on_idle = _chain([store.idle if store else None, *idles])
-        scheduler.on_busy = store.busy if store else None
+        watchdog = self._watchdog  # it watches closely only while runs are in flight
+        scheduler.on_idle = _chain(
+            [store.idle if store else None, *idles, watchdog.idle if watchdog else None]
+        )
+        scheduler.on_busy = _chain(
+            [store.busy if store else None, watchdog.busy if watchdog else None]
+        )
 
     def events(self, max_pending: int = 10_000) -> AsyncIterator[Event]:
         """Iterate events as they happen (on the scheduler's loop)."""
@@ -389,13 +395,13 @@ class AioClock(ControlMixin):
             self._bus, self.store, restored.records, self.replica
         )
         self._scheduler = scheduler
+        self._watchdog = watchdog = self._make_watchdog(scheduler)
         self._install_run_hooks()
         if paused:
             for entry in entries:
                 scheduler.pause(entry)
         if self.coordinator is not None:
             await self.coordinator.start(self.name, self.apply_remote_command, self.tasks)
-        watchdog = self._make_watchdog(scheduler)
         cancelled = False
         grace = self._shutdown_grace
         try:

@@ -74,6 +74,7 @@ def watchdog_on(clock: FakeMonotonic, culprits: list[str]) -> tuple[LoopWatchdog
 def test_the_thread_sleeps_until_the_loop_would_be_late_and_samples_once_per_stall() -> None:
     clock = FakeMonotonic()
     watchdog, reports = watchdog_on(clock, ["hog", "other"])
+    watchdog.busy()  # a run is in flight
     # Ticks every 50 ms; the thread is due when a tick is 50 ms late (100 ms after one).
     clock.now = 0.02
     assert watchdog._check() == pytest.approx(0.08)
@@ -93,6 +94,7 @@ def test_the_thread_sleeps_until_the_loop_would_be_late_and_samples_once_per_sta
 def test_a_sample_of_a_stall_too_short_to_report_is_not_blamed_for_the_next() -> None:
     clock = FakeMonotonic()
     watchdog, reports = watchdog_on(clock, ["short hog"])
+    watchdog.busy()
     clock.now = 0.11
     watchdog._check()  # the loop is over 50 ms late: the thread samples "short hog"
     clock.now = 0.13
@@ -102,3 +104,23 @@ def test_a_sample_of_a_stall_too_short_to_report_is_not_blamed_for_the_next() ->
     clock.now = 0.50  # a stall the thread had no chance to sample (it was descheduled)
     watchdog._tick()
     assert reports == [(0.27, None)]
+
+
+def test_the_heartbeat_is_slow_while_no_run_is_in_flight_and_quickens_for_runs() -> None:
+    clock = FakeMonotonic()
+    watchdog, reports = watchdog_on(clock, ["outside any run"])
+    assert watchdog._check() == pytest.approx(0.55)  # idle: a beat every 0.5 s
+    clock.now = 0.2
+    watchdog.busy()  # a run starts: the slow beat is cut short, not reported late
+    assert watchdog._check() == pytest.approx(0.1)
+    clock.now = 0.25
+    watchdog._tick()
+    watchdog.idle()  # the last run ended: the beat after the next is slow again
+    clock.now = 0.3
+    watchdog._tick()
+    assert watchdog._check() == pytest.approx(0.55)
+    clock.now = 0.9  # a stall of the idle loop: the thread looks at its moment
+    watchdog._check()
+    clock.now = 1.2
+    watchdog._tick()  # 0.4 s late for a 0.5 s beat
+    assert reports == [(0.4, "outside any run")]
