@@ -54,7 +54,10 @@ def serve_headless(app: AioClock, *, paused: bool = False) -> Host:
             previous[number] = signal.signal(number, on_signal)
     try:
         host.start()
-        while not host.join(0.2):
+        # Waiting on a lock is interrupted by signals on POSIX, so the handlers run at
+        # once; the timeout only bounds the wait elsewhere (an idle host wakes once a
+        # second, not five times).
+        while not host.join(1.0):
             pass
     finally:
         for number, handler in previous.items():
