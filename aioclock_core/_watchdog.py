@@ -58,6 +58,7 @@ class LoopWatchdog:
         self._last_tick = monotonic()
         self._sample: tuple[float, Culprit | None] | None = None
         """(the tick the loop was late after, the run it was executing then)"""
+        self._started = False
         self._stopped = False
         self._rouse = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -65,9 +66,7 @@ class LoopWatchdog:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._last_tick = self._monotonic()
-        self._plan_tick()
+        self._begin(asyncio.get_running_loop())
         self._thread = threading.Thread(target=self._watch, name="aioclock-watchdog", daemon=True)
         self._thread.start()
 
@@ -79,12 +78,20 @@ class LoopWatchdog:
         if self._thread is not None:
             self._thread.join(timeout=1.0)
 
+    def _begin(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Start beating (`loop` None: the caller ticks by hand)."""
+        self._loop = loop
+        self._started = True
+        self._last_tick = self._monotonic()
+        self._plan_tick()
+
     def busy(self) -> None:
-        """A run started while none was in flight (on the loop): watch closely."""
+        """A run started while none was in flight (on the loop): watch closely. Runs
+        before `start` (start-up tasks, inside the lifespan) only set the pace."""
         if self._busy:
             return
         self._busy = True
-        if self._scheduled > self._interval:
+        if self._started and self._scheduled > self._interval:
             if self._handle is not None:
                 self._handle.cancel()
             self._tick()  # a slow beat cut short (never late): the quick beat starts now

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
-from aioclock_core import AioClock, Once
+from aioclock_core import AioClock, Once, OnStartUp
 from aioclock_core._watchdog import LoopWatchdog
 from aioclock_core.events import LoopBlocked
 
@@ -49,6 +51,32 @@ async def test_the_watch_can_be_switched_off() -> None:
     assert blocked == []
 
 
+async def test_a_slow_lifespan_before_the_first_runs_is_not_reported_as_a_stall() -> None:
+    @asynccontextmanager
+    async def lifespan(_: AioClock) -> AsyncIterator[None]:
+        await asyncio.sleep(0.8)  # connecting somewhere: the loop is free meanwhile
+        yield
+
+    app = AioClock(loop_block_threshold=0.05, lifespan=lifespan)
+    blocked: list[LoopBlocked] = []
+    app.subscribe(lambda batch: blocked.extend(e for e in batch if isinstance(e, LoopBlocked)))
+
+    with pytest.warns(DeprecationWarning):  # the old way; it runs before the watch starts
+        start_up = OnStartUp()
+
+    @app.task(trigger=start_up, name="warm up")
+    async def warm_up() -> None:
+        return None
+
+    @app.task(trigger=Once(), name="once")
+    async def once() -> None:
+        await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(app.serve(), 5)
+    app.flush_events()
+    assert blocked == []
+
+
 class FakeMonotonic:
     def __init__(self) -> None:
         self.now = 0.0
@@ -68,6 +96,7 @@ def watchdog_on(clock: FakeMonotonic, culprits: list[str]) -> tuple[LoopWatchdog
         lambda gap, culprit: reports.append((round(gap, 3), culprit)),
         monotonic=clock,
     )
+    watchdog._begin(None)  # beats from clock.now, ticked by hand
     return watchdog, reports
 
 
