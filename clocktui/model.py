@@ -90,9 +90,6 @@ class TaskView:
     last_duration: float | None = None
     last_outcome: RunOutcome | None = None
     last_skipped: datetime | None = None
-    seeded_finish: datetime | None = None
-    """When the newest run of an earlier session ended (from the store), until this
-    session's first run ends."""
     run_count: int = 0
     failure_count: int = 0
     skip_count: int = 0
@@ -100,9 +97,9 @@ class TaskView:
     last_error: str | None = None
     recent: deque[RecentRun] = field(default_factory=lambda: deque(maxlen=RECENT_RUNS))
     recent_changes: int = 0
+    """Bumped whenever `recent` changes (a run finished, or history was loaded)."""
     seeded_ids: set[UUID] | None = None
     """Runs `recent` got from the store, while this session's runs may repeat them."""
-    """Bumped whenever `recent` changes (a run finished, or history was loaded)."""
 
     @property
     def state(self) -> str:
@@ -122,11 +119,11 @@ class TaskView:
 
     @property
     def last_finished(self) -> datetime | None:
-        """When the latest finished run ended (worked out when asked: the console folds
-        thousands of runs a second and draws a few dozen rows)."""
-        if self.run_count == 0 or not self.recent:
-            return self.seeded_finish
-        last = self.recent[-1]  # this session's latest finished run
+        """When the latest finished run ended: the newest of `recent` (worked out when
+        asked: the console folds thousands of runs a second and draws a few dozen rows)."""
+        if not self.recent:
+            return None
+        last = self.recent[-1]
         if last.started_at is None:
             return None
         return last.started_at + timedelta(seconds=last.duration or 0.0)
@@ -300,7 +297,6 @@ class ConsoleModel:
                 view.last_started = newest.started_at
                 view.last_duration = newest.duration
                 view.last_outcome = newest.outcome
-                view.seeded_finish = newest.finished_at
             failed = next((r for r in earlier if r.outcome in FAILED_OUTCOMES), None)
             if failed is not None and view.last_error is None:
                 view.last_error = _error_of(failed) or failed.outcome.value  # type: ignore[union-attr]
@@ -314,6 +310,6 @@ class ConsoleModel:
             for view in self.tasks.values():
                 running += view.running > 0
                 paused += view.paused
-                failing += view.last_outcome in FAILED_OUTCOMES
+                failing += view.failing
             self._counts = (self.version, (running, paused, failing))
         return self._counts[1]

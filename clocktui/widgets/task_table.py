@@ -226,7 +226,7 @@ class TaskTable(ScrollView, can_focus=True):
         return [column.width or max(NAME_MIN_WIDTH, room) for column in COLUMNS]
 
     def _table_width(self) -> int:
-        return sum(width + _GAP for width in self._widths()) + _GAP
+        return _total_width(self._widths())
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self._table_width(), len(self.order) + 1)
@@ -243,7 +243,7 @@ class TaskTable(ScrollView, can_focus=True):
         component = self.get_component_rich_style
         return _Pass(
             width=self.scrollable_content_region.width,
-            table_width=sum(width + _GAP for width in widths) + _GAP,
+            table_width=_total_width(widths),
             widths=widths,
             base=self.rich_style,
             full={name: component(name) for name in self.COMPONENT_CLASSES},
@@ -402,6 +402,11 @@ _STATE_CLASSES = {
 }
 _LINES_KEPT = 512
 """Rendered rows remembered (a few screens' worth; the cache is emptied when full)."""
+
+
+def _total_width(widths: Sequence[int]) -> int:
+    """The table's width in cells: its columns and the gaps around them."""
+    return sum(width + _GAP for width in widths) + _GAP
 
 
 def _spans(lines: list[int]) -> list[tuple[int, int]]:

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 from aioclock_core import AioClock, Every
 from aioclock_core.events import RunKind, RunOutcome, SchedulerStarted
-from aioclock_core.stores import RunRecord
+from aioclock_core.stores.memory import _as_record as stored  # how a store keeps a run
 from clocktui.model import ConsoleModel
 
 START = datetime(2026, 3, 28, 12, 0, tzinfo=timezone.utc)
@@ -33,20 +33,6 @@ class Run:
     @property
     def scheduled_for(self) -> datetime:
         return self.started_at
-
-
-def stored(run: Run) -> RunRecord:
-    return RunRecord(
-        run_id=run.run_id,
-        task_id=run.task_id,
-        task_name=run.task_name,
-        kind=run.kind,
-        scheduled_for=run.started_at,
-        started_at=run.started_at,
-        finished_at=run.started_at + timedelta(seconds=run.duration),
-        outcome=run.outcome,
-        duration=run.duration,
-    )
 
 
 def model_of_one_task() -> tuple[ConsoleModel, UUID]:
