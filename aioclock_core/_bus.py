@@ -10,6 +10,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 
 from aioclock_core.events import Event, RunFinished, RunStarted, Subscription, TaskScheduled
+from aioclock_core.runs import RunRecord, RunSink
 
 logger = logging.getLogger("aioclock")
 
@@ -242,3 +243,25 @@ class _BoundedQueue:
             )
             self._dropped = 0
         return await self._items.get()
+
+
+class RunEvents(RunSink):
+    """The bus as a run sink: publishes a RunStarted or RunFinished for each record, when
+    anyone subscribed to them."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+
+    @property
+    def wants_started(self) -> bool:
+        return self._bus.wants_runs
+
+    def deliver(self, runs: Sequence[RunRecord]) -> None:
+        bus = self._bus
+        if not bus.wants_runs:
+            return
+        for run in runs:
+            if run.ended_at is None:
+                bus.publish(RunStarted(run.started_at, run))
+            else:
+                bus.publish(RunFinished(run.ended_at, run))

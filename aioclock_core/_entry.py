@@ -1,32 +1,65 @@
-"""TaskEntry: the scheduler's live record of one task (timeline, runs, counters)."""
+"""TaskEntry: the scheduler's live record of a task; Run: its private record of a run in flight."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from aioclock_core._timeline import Timeline
-from aioclock_core.events import RunKind, RunOutcome
-from aioclock_core.state import RunSummary, TaskSnapshot, TaskState
+from aioclock_core.runs import (
+    MAX_LOG_BYTES,
+    MAX_LOG_LINES,
+    MAX_RESULT_CHARS,
+    LogLine,
+    RunKind,
+    RunOutcome,
+    RunRecord,
+)
+from aioclock_core.state import TaskSnapshot, task_state
 from aioclock_core.task import Task
 
 if TYPE_CHECKING:
     import anyio
 
+_result_repr = reprlib.Repr()
+_result_repr.maxstring = _result_repr.maxother = MAX_RESULT_CHARS
+_result_repr.maxlist = _result_repr.maxtuple = _result_repr.maxdict = 50
+_result_repr.maxset = _result_repr.maxfrozenset = _result_repr.maxdeque = 50
+
+
+def bounded_repr(value: Any) -> str | None:
+    """A return value as the record keeps it: None for None, else a repr of at most
+    MAX_RESULT_CHARS characters (reprlib bounds the work on a huge value, too)."""
+    if value is None:
+        return None
+    try:
+        text = _result_repr.repr(value)
+    except Exception as error:  # a __repr__ that raises must not fail the run
+        text = f"<{type(value).__name__}: repr raised {type(error).__name__}>"
+    if len(text) > MAX_RESULT_CHARS:
+        text = text[: MAX_RESULT_CHARS - 1] + "…"
+    return text
+
 
 @dataclass(eq=False, slots=True)
 class Run:
-    """One run: in flight, then (as a task's last run) its outcome."""
+    """One run in flight: the engine's own mutable record. Nothing outside the engine
+    sees it; `started_record()` and `finished_record()` are what leaves."""
 
     task_id: UUID
     task_name: str
     run_id: UUID
     kind: RunKind
     scheduled_for: datetime
+    now: Callable[[], datetime]
+    replica: str | None = None
+    attempt: int = 1
     task: asyncio.Task[None] | None = None
     timed_out: bool = False
     cancelled_by_user: bool = False
@@ -39,21 +72,65 @@ class Run:
     error_message: str | None = None
     traceback: str | None = None
     claim_key: str | None = None
-    ended: bool = False
+    logs: list[LogLine] | None = None
+    log_chars: int = 0
+    logs_dropped: int = 0
 
-    def summary(self) -> RunSummary:
-        """The finished run's facts, as the public RunSummary."""
+    def capture(self, record: logging.LogRecord) -> None:
+        """Keep a line the run logged (any thread), within the run's bounds."""
+        try:
+            message = record.getMessage()
+        except Exception:  # bad %-args: logging reports it at emit time, not here
+            message = str(record.msg)
+        if self.logs is None:
+            self.logs = []
+        if len(self.logs) >= MAX_LOG_LINES or self.log_chars + len(message) > MAX_LOG_BYTES:
+            self.logs_dropped += 1
+            return
+        self.log_chars += len(message)
+        self.logs.append(LogLine(at=self.now(), level=record.levelname, message=message))
+
+    def _identity(self) -> dict[str, Any]:
+        """The fields a run's records share, from its start on."""
+        assert self.started_at is not None
+        return {
+            "run_id": self.run_id,
+            "task_id": self.task_id,
+            "task_name": self.task_name,
+            "kind": self.kind,
+            "scheduled_for": self.scheduled_for,
+            "started_at": self.started_at,
+            "attempt": self.attempt,
+            "replica": self.replica,
+        }
+
+    def started_record(self) -> RunRecord:
+        return RunRecord(**self._identity())
+
+    def finished_record(self) -> RunRecord:
         assert self.started_at is not None and self.outcome is not None
-        return RunSummary(
-            run_id=self.run_id,
-            kind=self.kind,
-            scheduled_for=self.scheduled_for,
-            started_at=self.started_at,
+        logs: tuple[LogLine, ...] = ()
+        if self.logs is not None:
+            logs = tuple(self.logs)
+            if self.logs_dropped:
+                logs += (
+                    LogLine(
+                        at=self.now(),
+                        level="WARNING",
+                        message=f"{self.logs_dropped} lines dropped (a run keeps "
+                        f"{MAX_LOG_LINES} lines, {MAX_LOG_BYTES // 1024} KiB)",
+                    ),
+                )
+        return RunRecord(
+            **self._identity(),
+            ended_at=self.started_at + timedelta(seconds=self.duration),
             duration=self.duration,
             outcome=self.outcome,
             error_type=self.error_type,
             error_message=self.error_message,
             traceback=self.traceback,
+            result=None if self.result is None else bounded_repr(self.result),
+            logs=logs,
         )
 
 
@@ -75,7 +152,7 @@ class TaskEntry:
     runs: dict[Run, Run] = field(default_factory=dict)  # keyed by identity: cheap to hash
     run_count: int = 0
     failure_count: int = 0
-    last_run: Run | None = None
+    last_run: RunRecord | None = None
     label: str = ""
     coordination_warned: bool = False
 
@@ -84,22 +161,14 @@ class TaskEntry:
         return None if self.timeline is None or self.finished else self.timeline.pending
 
     def snapshot(self) -> TaskSnapshot:
-        if self.runs:
-            state = TaskState.RUNNING
-        elif self.finished:
-            state = TaskState.FINISHED
-        elif self.paused:
-            state = TaskState.PAUSED
-        else:
-            state = TaskState.IDLE
         return TaskSnapshot(
             task_id=self.task.id,
             task_name=self.task.name,
             group=self.task.group,
-            state=state,
+            state=task_state(running=len(self.runs), paused=self.paused, finished=self.finished),
             next_fire_time=self.next_fire_time,
             running=len(self.runs),
-            last_run=None if self.last_run is None else self.last_run.summary(),
+            last_run=self.last_run,
             run_count=self.run_count,
             failure_count=self.failure_count,
             paused=self.paused,

@@ -1,5 +1,5 @@
-"""The app's link to its store: restore state at start, record runs (on the loop, never
-blocking), flush at the end."""
+"""The app's link to its store: restore state at start, hand it runs (a run sink), skips
+and state changes (bus events), flush at the end."""
 
 from __future__ import annotations
 
@@ -15,16 +15,13 @@ from aioclock_core._bus import EventBus
 from aioclock_core._entry import TaskEntry
 from aioclock_core.events import (
     Event,
-    RunFinished,
-    RunKind,
     RunSkipped,
-    RunStarted,
     SkipReason,
     TaskPaused,
     TaskResumed,
 )
-from aioclock_core.stores.base import RunHooks, RunRecord, SkipRecord, Store, TaskRecord
-from aioclock_core.stores.memory import MemoryStore
+from aioclock_core.runs import RunKind, RunRecord, RunSink
+from aioclock_core.stores.base import SkipRecord, Store, TaskRecord
 from aioclock_core.triggers import Triggers
 
 if TYPE_CHECKING:
@@ -33,32 +30,39 @@ if TYPE_CHECKING:
 logger = logging.getLogger("aioclock")
 
 
-class StoreRecorder:
-    """An on-loop event subscriber that hands each run, skip and state change to a store."""
+class StoreRecorder(RunSink):
+    """Hands the store every run (as a run sink) and every skip and pause (as an on-loop
+    event subscriber), and keeps each task's last firing for a store that does not work
+    it out from its runs."""
 
-    def __init__(
-        self,
-        store: Store,
-        tasks: dict[UUID, TaskRecord],
-        replica: str | None,
-        runs_as_events: bool,
-    ) -> None:
+    def __init__(self, store: Store, tasks: dict[UUID, TaskRecord]) -> None:
         self._store = store
         self._tasks = tasks
-        self._replica = replica
-        handlers: dict[type[Event], Callable[[Any], None]] = {
+        self._handlers: dict[type[Event], Callable[[Any], None]] = {
             RunSkipped: self._skipped,
             TaskPaused: self._paused,
             TaskResumed: self._resumed,
         }
-        # Memory does not outlive the process, so last firings (which only serve a
-        # restart) are not worth their cost there. A store on the fast path (hooks) gets
-        # runs from the scheduler and derives last firings from them itself.
-        self._progress = not isinstance(store, MemoryStore)
-        if runs_as_events:
-            handlers[RunStarted] = self._started
-            handlers[RunFinished] = self._finished
-        self._handlers = handlers
+        # A last firing only serves a restart: a store that forgets everything at exit
+        # does not need it, and one that keeps runs finds it among them.
+        self._progress = store.persistent and not store.derives_last_firing
+
+    @property
+    def wants_started(self) -> bool:
+        return self._progress or self._store.wants_started
+
+    def deliver(self, runs: Sequence[RunRecord]) -> None:
+        self._store.deliver(runs)
+        if self._progress:
+            for run in runs:
+                if run.outcome is None and run.kind is RunKind.SCHEDULE:
+                    self._update(run.task_id, run.task_name, last_fire_time=run.scheduled_for)
+
+    def idle(self) -> None:
+        self._store.idle()
+
+    def busy(self) -> None:
+        self._store.busy()
 
     def __call__(self, batch: Sequence[Event]) -> None:
         handlers = self._handlers
@@ -80,36 +84,6 @@ class StoreRecorder:
         self._tasks[task_id] = record
         self._store.save_task(record)
 
-    def _record(self, event: RunStarted | RunFinished, **finish: Any) -> RunRecord:
-        return RunRecord(
-            run_id=event.run_id,
-            task_id=event.task_id,
-            task_name=event.task_name,
-            kind=event.kind,
-            scheduled_for=event.scheduled_for,
-            started_at=event.started_at,
-            replica=self._replica,
-            **finish,
-        )
-
-    def _started(self, event: RunStarted) -> None:
-        self._store.record_run_started(self._record(event))
-        if self._progress and event.kind is RunKind.SCHEDULE:
-            self._update(event.task_id, event.task_name, last_fire_time=event.scheduled_for)
-
-    def _finished(self, event: RunFinished) -> None:
-        self._store.record_run_finished(
-            self._record(
-                event,
-                finished_at=event.finished_at,
-                outcome=event.outcome,
-                duration=event.duration,
-                error_type=event.error_type,
-                error_message=event.error_message,
-                traceback=event.traceback,
-            )
-        )
-
     def _skipped(self, event: RunSkipped) -> None:
         if event.reason is SkipReason.ELSEWHERE:
             return  # the replica that ran it records the run itself
@@ -123,7 +97,7 @@ class StoreRecorder:
                 at=event.at,
             )
         )
-        if self._progress and event.kind is RunKind.SCHEDULE:
+        if self._store.persistent and event.kind is RunKind.SCHEDULE:
             self._update(event.task_id, event.task_name, last_fire_time=event.scheduled_for)
 
     def _paused(self, event: TaskPaused) -> None:
@@ -176,20 +150,13 @@ async def open_store(
 
 
 def record_into_store(
-    bus: EventBus,
-    store: Store,
-    records: dict[UUID, TaskRecord],
-    replica: str | None,
-) -> tuple[Subscription, RunHooks | None]:
-    """Feed the store: a store with run hooks (memory, SQLite) takes runs straight from
-    the scheduler (the caller installs the hooks returned), so no per-firing events are
-    built for it; other stores get events."""
-    hooks = store.run_recorders(replica)
-    recorder = StoreRecorder(store, records, replica, runs_as_events=hooks is None)
+    bus: EventBus, store: Store, records: dict[UUID, TaskRecord]
+) -> tuple[Subscription, StoreRecorder]:
+    """Feed the store: returns the bus subscription (skips, pauses) and the run sink the
+    caller registers."""
+    recorder = StoreRecorder(store, records)
     kinds: set[type[Event]] = {RunSkipped, TaskPaused, TaskResumed}
-    if hooks is None:
-        kinds |= {RunStarted, RunFinished}
-    return bus.subscribe(recorder, on_loop=True, kinds=kinds), hooks
+    return bus.subscribe(recorder, on_loop=True, kinds=kinds), recorder
 
 
 CLOSE_FLUSH_TIMEOUT = 10.0

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 from aioclock_core._entry import Run, TaskEntry
 from aioclock_core.coordination import UnavailablePolicy, firing_key
-from aioclock_core.events import RunFinished, RunOutcome, RunStarted, SkipReason
+from aioclock_core.events import SkipReason
 from aioclock_core.logs import set_current_run
+from aioclock_core.runs import RunOutcome
 
 if TYPE_CHECKING:
     from aioclock_core._scheduler import Scheduler
@@ -28,26 +29,14 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
     needs it (events only with subscribers, error text only on failure).
     """
     clock = scheduler.clock
-    bus = scheduler.bus
+    delivery = scheduler.delivery
     if scheduler.coordinator is not None and not await _claimed(scheduler, entry, run):
         return
     set_current_run(run)
     run.started_at = started_at = clock.now()
     started = clock.monotonic()
-    if scheduler.run_starter is not None:
-        scheduler.run_starter(run)
-    if bus.wants_runs:
-        bus.publish(
-            RunStarted(
-                started_at,
-                run.task_id,
-                run.task_name,
-                run.run_id,
-                run.scheduled_for,
-                started_at,
-                run.kind,
-            )
-        )
+    if delivery.wants_started:
+        delivery.started(run.started_record())
     timeout = entry.task.timeout
     timer = None
     if timeout is not None:
@@ -80,29 +69,11 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
         if timer is not None:
             timer.cancel()
         run.duration = clock.monotonic() - started
-        run.ended = True
-        scheduler.run_ended(entry, run)
-        if scheduler.run_keeper is not None:
-            scheduler.run_keeper(run)
-        if bus.wants_runs:
-            finished_at = clock.now()
-            bus.publish(
-                RunFinished(
-                    finished_at,
-                    run.task_id,
-                    run.task_name,
-                    run.run_id,
-                    run.scheduled_for,
-                    started_at,
-                    finished_at,
-                    run.kind,
-                    run.outcome,
-                    run.duration,
-                    run.error_type,
-                    run.error_message,
-                    run.traceback,
-                )
-            )
+        # The record leaves before the scheduler counts the run as over, so that a sink
+        # told "idle" has always had the run's end first.
+        record = run.finished_record()
+        delivery.finished(record)
+        scheduler.run_ended(entry, run, record)
 
 
 async def _claimed(scheduler: Scheduler, entry: TaskEntry, run: Run) -> bool:

@@ -8,19 +8,18 @@ import heapq
 import itertools
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from aioclock_core._bus import EventBus
 from aioclock_core._clock import Clock, TimerHandle
+from aioclock_core._delivery import RunDelivery
 from aioclock_core._entry import Run, TaskEntry
 from aioclock_core._runner import execute_run
 from aioclock_core._timeline import Timeline
 from aioclock_core.coordination import Coordinator
 from aioclock_core.events import (
-    RunKind,
-    RunOutcome,
     RunSkipped,
     SkipReason,
     TaskPaused,
@@ -28,6 +27,7 @@ from aioclock_core.events import (
     TaskScheduled,
 )
 from aioclock_core.exceptions import SchedulerNotRunningError, TaskIdNotFound
+from aioclock_core.runs import RunKind, RunRecord
 from aioclock_core.state import TaskSnapshot
 from aioclock_core.triggers import BaseTrigger
 
@@ -69,6 +69,8 @@ class Scheduler:
         coordinator: Coordinator | None = None,
         interval_origin: datetime | None = None,
         claim_margin: float = 300.0,
+        delivery: RunDelivery | None = None,
+        replica: str | None = None,
     ) -> None:
         self.clock = clock
         self.bus = bus
@@ -78,13 +80,10 @@ class Scheduler:
         self.pause_gc_in_bursts = True
         self._gc_paused = False
         self._gc_resume: asyncio.TimerHandle | None = None
-        self.run_starter: Callable[[Run], None] | None = None
-        self.on_idle: Callable[[], None] | None = None
-        """Called when the last run in flight ends (a store's writer works then)."""
-        self.on_busy: Callable[[], None] | None = None
-        """Called when a run starts while none is in flight (a burst begins)."""
-        self.run_keeper: Callable[[Run], None] | None = None
-        """Takes every finished run directly (the default memory store), no event needed."""
+        self._loop = asyncio.get_running_loop()
+        self.delivery = delivery or RunDelivery(self._loop)
+        """Where runs go when they start and end (the app's sinks)."""
+        self.replica = replica
         self.entries: dict[uuid.UUID, TaskEntry] = {e.task.id: e for e in entries}
         self._by_name = {e.task.name: e for e in self.entries.values()}
         self._heap: list[tuple[float, int, TaskEntry]] = []
@@ -100,7 +99,6 @@ class Scheduler:
         self._running = 0
         self._dispatching = False
         self._started = False
-        self._loop = asyncio.get_running_loop()
 
     # ----- lifecycle -------------------------------------------------------------
     def start(
@@ -310,23 +308,24 @@ class Scheduler:
 
     def _start_run(self, entry: TaskEntry, instant: datetime, kind: RunKind) -> Run:
         task = entry.task
-        run = Run(task.id, task.name, new_run_id(), kind, instant)
+        run = Run(task.id, task.name, new_run_id(), kind, instant, self.clock.now, self.replica)
         entry.runs[run] = run
-        if self._running == 0 and self.on_busy is not None:
-            self.on_busy()
+        if self._running == 0:
+            self.delivery.busy()
         self._running += 1
         self.runs_done.clear()
         run.task = self._loop.create_task(execute_run(self, entry, run), name=entry.label)
         return run
 
-    def run_ended(self, entry: TaskEntry, run: Run) -> None:
-        """Called by the runner when a run is over: update counters, re-plan if needed."""
+    def run_ended(self, entry: TaskEntry, run: Run, record: RunRecord) -> None:
+        """Called by the runner when a run is over (its record delivered): update
+        counters, re-plan if needed."""
         del entry.runs[run]
         self._running -= 1
         entry.run_count += 1
-        if run.outcome is RunOutcome.FAILED or run.outcome is RunOutcome.TIMED_OUT:
+        if record.failed:
             entry.failure_count += 1
-        entry.last_run = run
+        entry.last_run = record
         self._after_run(entry)
 
     def run_declined(
@@ -344,8 +343,7 @@ class Scheduler:
             self.runs_done.set()
             if self._gc_paused:
                 self._resume_gc()
-            if self.on_idle is not None:
-                self.on_idle()
+            self.delivery.idle()
         if not self.stopping and not entry.legacy and entry.timeline is not None:
             if entry.deferred and not entry.runs:
                 entry.deferred = False

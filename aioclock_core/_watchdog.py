@@ -12,6 +12,7 @@ from uuid import UUID
 
 from aioclock_core._entry import Run, TaskEntry
 from aioclock_core.events import Event, LoopBlocked
+from aioclock_core.runs import RunSink
 
 if TYPE_CHECKING:
     from aioclock_core._scheduler import Scheduler
@@ -25,7 +26,7 @@ IDLE_TICK = 0.5
 """Seconds between heartbeats while no run is in flight."""
 
 
-class LoopWatchdog:
+class LoopWatchdog(RunSink):
     """A loop-side heartbeat and a thread that samples which asyncio task is running.
 
     While runs are in flight the heartbeat ticks every `threshold / 2` seconds. When the
@@ -84,6 +85,10 @@ class LoopWatchdog:
         self._started = True
         self._last_tick = self._monotonic()
         self._plan_tick()
+
+    @property
+    def wants_started(self) -> bool:
+        return False  # it only needs to know when runs are in flight
 
     def busy(self) -> None:
         """A run started while none was in flight (on the loop): watch closely. Runs

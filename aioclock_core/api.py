@@ -14,7 +14,8 @@ from aioclock_core._di import bind_dependencies, new_provider
 from aioclock_core.app import AioClock, find_task_of
 from aioclock_core.exceptions import TaskIdNotFound, TaskTimeoutError
 from aioclock_core.group import is_async_function
-from aioclock_core.state import RunSummary, TaskState
+from aioclock_core.runs import RunRecord
+from aioclock_core.state import TaskState
 from aioclock_core.task import Task
 from aioclock_core.triggers import TriggerT
 
@@ -53,7 +54,7 @@ class TaskMetadata(BaseModel):
     group: str | None = None
     state: TaskState = TaskState.IDLE
     next_fire_time: datetime | None = None
-    last_run: RunSummary | None = None
+    last_run: RunRecord | None = None
     run_count: int = 0
     failure_count: int = 0
 

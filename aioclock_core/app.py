@@ -11,9 +11,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from aioclock_core._bus import EventBus, Subscription
+from aioclock_core._bus import EventBus, RunEvents, Subscription
 from aioclock_core._clock import SYSTEM_CLOCK, Clock
 from aioclock_core._control import ControlMixin
+from aioclock_core._delivery import RunDelivery
 from aioclock_core._di import bind_dependencies, new_provider, uses_dependencies
 from aioclock_core._entry import TaskEntry
 from aioclock_core._recording import close_store, open_store, record_into_store
@@ -30,8 +31,8 @@ from aioclock_core.events import (
 from aioclock_core.exceptions import DuplicateTaskError
 from aioclock_core.group import Group, is_async_function
 from aioclock_core.logs import install_run_context
-from aioclock_core.state import LiveRun
-from aioclock_core.stores.base import RunHooks, Store, TaskRecord
+from aioclock_core.runs import RunSink
+from aioclock_core.stores.base import Store, TaskRecord
 from aioclock_core.stores.memory import MemoryStore
 from aioclock_core.task import Task, check_seconds
 from aioclock_core.triggers import BaseTrigger, Triggers
@@ -49,19 +50,6 @@ Lifespan = Callable[["AioClock"], Any]
 
 _APPS: weakref.WeakSet[AioClock] = weakref.WeakSet()
 """Every app alive, to find the task (and its dependency provider) of a bare function."""
-
-
-def _chain(callbacks: list[Callable[..., None] | None]) -> Callable[..., None] | None:
-    """One callable for a scheduler hook: None, the only one, or each in turn."""
-    present = [callback for callback in callbacks if callback is not None]
-    if len(present) <= 1:
-        return present[0] if present else None
-
-    def each(*args: Any) -> None:
-        for callback in present:
-            callback(*args)
-
-    return each
 
 
 def find_task_of(func: Callable[..., Any]) -> Task | None:
@@ -170,8 +158,7 @@ class AioClock(ControlMixin):
         self._provider_instance: Provider | None = None
         self._bus = EventBus()
         self._scheduler: Scheduler | None = None
-        self._run_watchers: list[tuple[Callable[[LiveRun], None], Callable[[], None] | None]] = []
-        self._store_hooks: RunHooks | None = None
+        self._run_sinks: list[RunSink] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._shutdown_request: asyncio.Future[float] | None = None
         self._task_records: dict[UUID, TaskRecord] = {}
@@ -272,51 +259,27 @@ class AioClock(ControlMixin):
         per-firing events are not even built when nobody wants them."""
         return self._bus.subscribe(callback, on_loop=on_loop, kinds=kinds)
 
-    def watch_runs(
-        self,
-        callback: Callable[[LiveRun], None],
-        *,
-        idle: Callable[[], None] | None = None,
-    ) -> Subscription:
-        """Call `callback(run)` on the scheduler's loop when each run starts and again, with
-        the same object, when it ends (`run.ended` then is True); and `idle()` whenever the
-        last run in flight has ended (a burst of firings is over).
-
-        The cheapest way to follow every run: no event object is built, so a console or
-        a metrics exporter can watch thousands of firings a second. The callbacks must
-        return at once (hand the object to another thread, count it) and must treat the
-        object as read-only; its fields are those of `aioclock_core.state.LiveRun`.
-        `idle` is the moment to wake another thread for them: waking it per run would
-        make it compete with the rest of the burst for the interpreter. Register before
-        `serve()` or while serving."""
-        watcher = (callback, idle)
-        watchers = self._run_watchers
-        watchers.append(watcher)
-        self._install_run_hooks()
+    def add_run_sink(self, sink: RunSink) -> Subscription:
+        """Receive every run as it starts and ends, as `RunRecord`s in batches, on the
+        scheduler's loop (see `aioclock_core.runs.RunSink`): the cheapest way to follow
+        thousands of runs a second (a console, an exporter). Register before `serve()`
+        or while serving; `close()` the subscription to stop."""
+        if not isinstance(sink, RunSink):
+            raise TypeError(
+                f"add_run_sink() takes a RunSink (subclass aioclock_core.runs.RunSink), "
+                f"got {type(sink).__name__}"
+            )
+        self._run_sinks.append(sink)
+        if self._scheduler is not None and not self._stopped.is_set():
+            self._scheduler.delivery.add(sink)
 
         def close() -> None:
-            if watcher in watchers:
-                watchers.remove(watcher)
-                self._install_run_hooks()
+            if sink in self._run_sinks:
+                self._run_sinks.remove(sink)
+            if self._scheduler is not None:
+                self._scheduler.delivery.remove(sink)
 
         return Subscription(close)
-
-    def _install_run_hooks(self) -> None:
-        scheduler = self._scheduler
-        if scheduler is None:
-            return
-        store = self._store_hooks
-        callbacks = [callback for callback, _ in self._run_watchers]
-        idles = [idle for _, idle in self._run_watchers]
-        scheduler.run_starter = _chain([store.started if store else None, *callbacks])
-        scheduler.run_keeper = _chain([store.finished if store else None, *callbacks])
-        watchdog = self._watchdog  # it watches closely only while runs are in flight
-        scheduler.on_idle = _chain(
-            [store.idle if store else None, *idles, watchdog.idle if watchdog else None]
-        )
-        scheduler.on_busy = _chain(
-            [store.busy if store else None, watchdog.busy if watchdog else None]
-        )
 
     def events(self, max_pending: int = 10_000) -> AsyncIterator[Event]:
         """Iterate events as they happen (on the scheduler's loop)."""
@@ -376,6 +339,7 @@ class AioClock(ControlMixin):
         special = {Triggers.ON_START_UP, Triggers.ON_SHUT_DOWN}
         startup = [e for e in entries if e.task.trigger.type_ == Triggers.ON_START_UP]
         shutdown = [e for e in entries if e.task.trigger.type_ == Triggers.ON_SHUT_DOWN]
+        delivery = RunDelivery(self._loop)
         scheduler = Scheduler(
             entries,
             self.clock,
@@ -383,6 +347,8 @@ class AioClock(ControlMixin):
             coordinator=self.coordinator,
             interval_origin=self.interval_origin,
             claim_margin=self.claim_margin,
+            delivery=delivery,
+            replica=self.replica,
         )
         scheduler.pause_gc_in_bursts = self.pause_gc_in_bursts
         if self.replica and hasattr(self.store, "replica"):
@@ -391,12 +357,13 @@ class AioClock(ControlMixin):
             self.store, self.name, self.clock.now(), entries, self.resume_schedules
         )
         self._task_records = restored.records
-        recorder, self._store_hooks = record_into_store(
-            self._bus, self.store, restored.records, self.replica
-        )
+        recorder, store_sink = record_into_store(self._bus, self.store, restored.records)
         self._scheduler = scheduler
         self._watchdog = watchdog = self._make_watchdog(scheduler)
-        self._install_run_hooks()
+        # The store first (history has a run before anyone is told of it), the watch last.
+        for sink in (store_sink, RunEvents(self._bus), *self._run_sinks, watchdog):
+            if sink is not None:
+                delivery.add(sink)
         if paused:
             for entry in entries:
                 scheduler.pause(entry)
@@ -427,6 +394,7 @@ class AioClock(ControlMixin):
                         watchdog.stop()
                     await self._run_all_once(scheduler, shutdown)
         finally:
+            delivery.flush()
             self._publish(SchedulerStopped(at=self.clock.now()))
             self._bus.hand_over()  # the loop may stop before the next hand-over turn
             recorder.close()

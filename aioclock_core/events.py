@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import Enum
 from uuid import UUID
 
+from aioclock_core.runs import RunKind, RunOutcome, RunRecord
+
 __all__ = [
     "Event",
     "Subscription",
@@ -30,26 +32,6 @@ __all__ = [
     "TaskResumed",
     "LoopBlocked",
 ]
-
-
-class RunKind(str, Enum):
-    """Why a run started."""
-
-    SCHEDULE = "schedule"
-    MANUAL = "manual"
-
-
-class RunOutcome(str, Enum):
-    """How a run ended."""
-
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
-    """The process died while the run was going (found on the next start)."""
-    ABANDONED = "abandoned"
-    """A replica died during the run; its claim expired (found by another replica)."""
 
 
 class SkipReason(str, Enum):
@@ -103,33 +85,28 @@ class TaskScheduled(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class RunStarted(Event):
-    """A run of the task began at `started_at` for the firing `scheduled_for`."""
+class _RunEvent(Event):
+    """An event about one run: `run` is its record."""
 
-    task_id: UUID
-    task_name: str
-    run_id: UUID
-    scheduled_for: datetime
-    started_at: datetime
-    kind: RunKind
+    run: RunRecord
+
+    @property
+    def task_id(self) -> UUID:
+        return self.run.task_id
+
+    @property
+    def task_name(self) -> str:
+        return self.run.task_name
 
 
 @dataclass(frozen=True, slots=True)
-class RunFinished(Event):
-    """A run ended with `outcome`; error fields are set when it did not succeed."""
+class RunStarted(_RunEvent):
+    """A run began: `run` is its record (no outcome yet)."""
 
-    task_id: UUID
-    task_name: str
-    run_id: UUID
-    scheduled_for: datetime
-    started_at: datetime
-    finished_at: datetime
-    kind: RunKind
-    outcome: RunOutcome
-    duration: float
-    error_type: str | None = None
-    error_message: str | None = None
-    traceback: str | None = None
+
+@dataclass(frozen=True, slots=True)
+class RunFinished(_RunEvent):
+    """A run ended: `run` is its record (outcome, error, result, logs)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Run context for logging: records logged during a run carry its task and run ids.
 
 While a run is active (on the loop, or in the worker thread of a sync task) every
-`logging.LogRecord` gets three attributes, None outside a run:
+`logging.LogRecord` gets three attributes, None outside a run, and the run keeps the
+record's message among its own lines (`RunRecord.logs`, bounded):
 
 - `aioclock_task_id` (UUID), `aioclock_task_name` (str), `aioclock_run_id` (UUID).
 
@@ -38,6 +39,8 @@ class _RunFacts(Protocol):
     task_name: str
     run_id: UUID
 
+    def capture(self, record: logging.LogRecord) -> None: ...
+
 
 _current_run: ContextVar[_RunFacts | None] = ContextVar("aioclock_current_run", default=None)
 _install_lock = threading.Lock()
@@ -65,6 +68,7 @@ def _annotate(record: logging.LogRecord) -> None:
         record.aioclock_task_id = context.task_id
         record.aioclock_task_name = context.task_name
         record.aioclock_run_id = context.run_id
+        context.capture(record)  # the run keeps its own lines (RunRecord.logs)
 
 
 def install_run_context() -> None:

@@ -18,7 +18,7 @@ from textual.timer import Timer
 
 from aioclock_core import AioClock
 from aioclock_core.events import RunSkipped, TaskPaused, TaskResumed
-from aioclock_core.state import LiveRun
+from aioclock_core.runs import RunRecord
 from clocktui.bridge import (
     Bridge,
     CommandAnswered,
@@ -94,6 +94,8 @@ class ClockConsole(App[int]):
 
     # ----- life ---------------------------------------------------------------------
     def on_mount(self) -> None:
+        # Runs that started before this come from the store, later ones from the scheduler.
+        self.session_started = self.now()
         self.push_screen(MainScreen())
         self.bridge.connect(capture_logs=self.capture_logs)
         self.host.on_stopped(self._post_host_stopped)
@@ -201,7 +203,7 @@ class ClockConsole(App[int]):
         if tasks is None and self.model.version != before:
             self._model_changed()
 
-    def _notify(self, failures: Sequence[LiveRun]) -> None:
+    def _notify(self, failures: Sequence[RunRecord]) -> None:
         for failure in failures[:_NOTIFY_AT_MOST]:
             error = failure.error_type or outcome_word(failure.outcome)
             self.notify(
@@ -218,7 +220,7 @@ class ClockConsole(App[int]):
         request_history(self.target, self.host.loop, self, task_ids, limit)
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
-        self.model.seed(message.runs, message.paused)
+        self.model.seed(message.runs, message.paused, before=self.session_started)
         self._model_changed()
 
     def on_logs_arrived(self, _: LogsArrived) -> None:

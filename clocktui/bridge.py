@@ -1,8 +1,8 @@
 """Bridge: runs, core events and log records cross from other threads to the UI.
 
-Runs, the bulk of the traffic (two per firing), come as the scheduler's own run objects
-(`AioClock.watch_runs`: one deque append on the loop, no event built); the rarer
-events come from the bus (pauses, skips, the scheduler's phases, blocked loops). Each
+Runs, the bulk of the traffic (two per firing), come as `RunRecord`s through a run sink
+(`AioClock.add_run_sink`: one deque extend per batch on the loop, no event built); the
+rarer events come from the bus (pauses, skips, the scheduler's phases, blocked loops). Each
 kind is batched: at most one `RunsArrived`, `EventsArrived` and `LogsArrived` waits in
 the UI's queue, and the UI drains the buffer when it handles it. Only Textual's
 thread-safe, non-blocking `post_message` is used, never `call_from_thread`.
@@ -31,7 +31,7 @@ from aioclock_core.events import (
     TaskPaused,
     TaskResumed,
 )
-from aioclock_core.state import LiveRun
+from aioclock_core.runs import RunRecord, RunSink
 from clocktui.logbook import LogEntry
 
 __all__ = [
@@ -53,8 +53,8 @@ EVENT_KINDS = (
     RunSkipped,
     LoopBlocked,
 )
-"""What the console takes from the bus. Not RunStarted/RunFinished (runs come from
-`watch_runs`) nor TaskScheduled (the console reads next firings when it draws), so the
+"""What the console takes from the bus. Not RunStarted/RunFinished (runs come through
+its run sink) nor TaskScheduled (the console reads next firings when it draws), so the
 scheduler builds no event per firing for the console."""
 
 
@@ -102,6 +102,21 @@ class _LogForwarder(logging.Handler):
             self.handleError(record)
 
 
+class _RunFeed(RunSink):
+    """The bridge's run sink: on the scheduler's loop, batches go into a deque and the UI
+    is woken when a burst of runs is over (not per run: it would compete with the rest
+    of the burst for the interpreter)."""
+
+    def __init__(self, bridge: Bridge) -> None:
+        self._bridge = bridge
+
+    def deliver(self, runs: Sequence[RunRecord]) -> None:
+        self._bridge._runs.extend(runs)
+
+    def idle(self) -> None:
+        self._bridge._runs_idle()
+
+
 class Bridge:
     """Subscribes to `app`'s events and the root logger, posting messages to `target`."""
 
@@ -112,7 +127,7 @@ class Bridge:
         self._logs: list[LogEntry] = []
         self._events: list[Event] = []
         self._events_posted = False
-        self._runs: deque[LiveRun] = deque()
+        self._runs: deque[RunRecord] = deque()
         self._runs_posted = False
         self.last_idle = time.monotonic()
         self._subscription: Subscription | None = None
@@ -124,9 +139,9 @@ class Bridge:
     def connect(self, *, capture_logs: bool = True) -> None:
         """Start forwarding; call before the app serves so no event is missed."""
         self._subscription = self.app.subscribe(self._deliver, kinds=EVENT_KINDS)
-        # Appending is all the loop does per run; the UI also drains on a timer, for
-        # runs that keep the scheduler from ever going idle.
-        self._runs_watch = self.app.watch_runs(self._runs.append, idle=self._runs_idle)
+        # Extending a deque is all the loop does per batch; the UI also drains on a timer,
+        # for runs that keep the scheduler from ever going idle.
+        self._runs_watch = self.app.add_run_sink(_RunFeed(self))
         if capture_logs:
             root = logging.getLogger()
             root.addHandler(self._handler)
@@ -161,9 +176,7 @@ class Bridge:
             self.target.post_message(EventsArrived(()))
 
     def _runs_idle(self) -> None:
-        # On the scheduler's loop when a burst of runs is over: wake the UI then, not per
-        # run (it would compete with the rest of the burst for the interpreter). The UI
-        # clears the flag before it drains, so a run is never left without a wake-up.
+        # The UI clears the flag before it drains, so a run is never left without a wake-up.
         self.last_idle = time.monotonic()
         if self._runs and not self._runs_posted:
             self._runs_posted = True
@@ -179,7 +192,7 @@ class Bridge:
         (long runs keep it busy, so no burst's end wakes the UI)."""
         return bool(self._runs) and time.monotonic() - self.last_idle >= after
 
-    def drain_runs(self) -> list[LiveRun]:
+    def drain_runs(self) -> list[RunRecord]:
         """Take every run handed over since the last drain, in order (UI thread)."""
         self._runs_posted = False
         runs = self._runs

@@ -13,11 +13,7 @@ __all__ = [
     "format_instant",
     "format_clock",
     "outcome_word",
-    "FAILED_OUTCOMES",
 ]
-
-FAILED_OUTCOMES = frozenset({RunOutcome.FAILED, RunOutcome.TIMED_OUT, RunOutcome.INTERRUPTED})
-"""Outcomes that count as failures in the console."""
 
 _OUTCOME_WORDS = {
     RunOutcome.SUCCEEDED: "ok",
@@ -25,6 +21,7 @@ _OUTCOME_WORDS = {
     RunOutcome.TIMED_OUT: "timed out",
     RunOutcome.CANCELLED: "cancelled",
     RunOutcome.INTERRUPTED: "interrupted",
+    RunOutcome.ABANDONED: "abandoned",
 }
 
 

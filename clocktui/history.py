@@ -7,11 +7,11 @@ import difflib
 import json
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from uuid import UUID
 
 from aioclock_core import AioClock
-from aioclock_core.stores import RunRecord, SQLiteReader, StoreError
+from aioclock_core.runs import RunRecord, run_to_json
+from aioclock_core.stores import SQLiteReader, StoreError
 from aioclock_core.task import Task
 from clocktui.formatting import format_duration, outcome_word
 
@@ -82,7 +82,7 @@ def format_table(runs: Sequence[RunRecord]) -> str:
     """Aligned plain-text columns, newest first; times in the machine's local zone."""
     rows = [COLUMNS]
     for run in runs:
-        error = ": ".join(part for part in (run.error_type, run.error_message) if part)
+        error = run.error or ""
         rows.append(
             (
                 f"{run.started_at.astimezone():%Y-%m-%d %H:%M:%S}",
@@ -100,33 +100,10 @@ def format_table(runs: Sequence[RunRecord]) -> str:
     return "\n".join(lines)
 
 
-def _instant(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def as_json(runs: Sequence[RunRecord]) -> str:
-    """A JSON array, one object per run, instants in ISO 8601 (UTC)."""
-    return json.dumps(
-        [
-            {
-                "run_id": str(run.run_id),
-                "task_id": str(run.task_id),
-                "task_name": run.task_name,
-                "kind": run.kind.value,
-                "scheduled_for": _instant(run.scheduled_for),
-                "started_at": _instant(run.started_at),
-                "finished_at": _instant(run.finished_at),
-                "outcome": None if run.outcome is None else run.outcome.value,
-                "duration": run.duration,
-                "error_type": run.error_type,
-                "error_message": run.error_message,
-                "traceback": run.traceback,
-                "replica": run.replica,
-            }
-            for run in runs
-        ],
-        indent=2,
-    )
+    """A JSON array, one object per run (`aioclock_core.runs.run_to_json`: instants in
+    ISO 8601 UTC, the run's result and its own log lines included)."""
+    return json.dumps([run_to_json(run) for run in runs], indent=2)
 
 
 def run_history(argv: Sequence[str]) -> int:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from aioclock_core.stores.base import (
     Retention,
-    RunHooks,
     RunRecord,
     SkipRecord,
     Store,
@@ -30,7 +29,6 @@ __all__ = [
     "SkipRecord",
     "TaskRecord",
     "Retention",
-    "RunHooks",
     "MemoryStore",
     "SQLiteStore",
     "SQLiteReader",

@@ -21,7 +21,8 @@ except ImportError as missing:  # pragma: no cover - depends on the environment
         "The Redis backend needs redis-py: pip install 'clocktui[redis]' (or 'redis>=5')"
     ) from missing
 
-from aioclock_core.events import RunKind, RunOutcome, SkipReason
+from aioclock_core.events import SkipReason
+from aioclock_core.runs import run_from_json, run_to_json
 from aioclock_core.stores.base import (
     RunRecord,
     SkipRecord,
@@ -120,45 +121,11 @@ def _parse_when(value: Any) -> datetime | None:
 
 
 def encode_run(run: RunRecord) -> str:
-    return json.dumps(
-        {
-            "run_id": str(run.run_id),
-            "task_id": str(run.task_id),
-            "task_name": run.task_name,
-            "kind": run.kind.value,
-            "scheduled_for": _when(run.scheduled_for),
-            "started_at": _when(run.started_at),
-            "finished_at": _when(run.finished_at),
-            "outcome": None if run.outcome is None else run.outcome.value,
-            "duration": run.duration,
-            "error_type": run.error_type,
-            "error_message": run.error_message,
-            "traceback": run.traceback,
-            "replica": run.replica,
-        }
-    )
+    return json.dumps(run_to_json(run))
 
 
 def decode_run(text: str) -> RunRecord:
-    data = json.loads(text)
-    started_at = _parse_when(data["started_at"])
-    scheduled_for = _parse_when(data["scheduled_for"])
-    assert started_at is not None and scheduled_for is not None
-    return RunRecord(
-        run_id=UUID(data["run_id"]),
-        task_id=UUID(data["task_id"]),
-        task_name=data["task_name"],
-        kind=RunKind(data["kind"]),
-        scheduled_for=scheduled_for,
-        started_at=started_at,
-        finished_at=_parse_when(data["finished_at"]),
-        outcome=None if data["outcome"] is None else RunOutcome(data["outcome"]),
-        duration=data["duration"],
-        error_type=data["error_type"],
-        error_message=data["error_message"],
-        traceback=data["traceback"],
-        replica=data["replica"],
-    )
+    return run_from_json(json.loads(text))
 
 
 def _encode_skip(skip: SkipRecord) -> str:

@@ -1,167 +1,205 @@
-"""The SQLite history schema: versions and migrations, file checks, rows <-> records, queries."""
+"""The SQLite history schema (version 3: plain rows), migrations, file checks, rows <->
+records, and the queries shared by the store's writer and `SQLiteReader`.
+
+Times are ISO-8601 UTC text (``2026-12-02T06:50:26.123456+00:00``), so SQLite's date
+functions work on them and they sort as they read. docs/history.md documents the tables.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from aioclock_core.events import RunKind, RunOutcome, SkipReason
-from aioclock_core.stores import _sqlite_runs as runs
+from aioclock_core.events import SkipReason
+from aioclock_core.runs import LogLine, RunKind, RunOutcome, RunRecord
 from aioclock_core.stores.base import Retention, SkipRecord, StoreError, TaskRecord
 
 UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
 FORMAT = "aioclock history"
 """The `meta.format` value that marks a file as ours."""
+SCHEMA_VERSION = 3
+"""The schema version this code writes (1 and 2 are migrated on open)."""
 
-# ----- schema and migrations -------------------------------------------------------------
+# ----- the schema ---------------------------------------------------------------------------
 
-VERSION_1 = (
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+RUN_COLUMNS = (
+    "run_id, task_id, task_name, kind, scheduled_for, started_at, ended_at, duration, "
+    "outcome, error_type, error, traceback, result, attempt, replica"
+)
+SKIP_COLUMNS = "task_id, task_name, scheduled_for, reason, count, at"
+
+VERSION_3 = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE runs (
-        run_id TEXT PRIMARY KEY, task_id TEXT NOT NULL, task_name TEXT NOT NULL,
-        kind TEXT NOT NULL, scheduled_for INTEGER NOT NULL, started_at INTEGER NOT NULL,
-        finished_at INTEGER, outcome TEXT, duration REAL, error_type TEXT,
-        error_message TEXT, traceback TEXT, replica TEXT)""",
+        run_id TEXT NOT NULL UNIQUE,
+        task_id TEXT NOT NULL,
+        task_name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        scheduled_for TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        duration REAL,
+        outcome TEXT,
+        error_type TEXT,
+        error TEXT,
+        traceback TEXT,
+        result TEXT,
+        attempt INTEGER NOT NULL DEFAULT 1,
+        replica TEXT)""",
     "CREATE INDEX runs_by_task ON runs (task_id, started_at)",
     "CREATE INDEX runs_by_time ON runs (started_at)",
-    "CREATE INDEX runs_in_progress ON runs (started_at) WHERE outcome IS NULL",
+    """CREATE TABLE run_logs (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        level TEXT NOT NULL,
+        message TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)) WITHOUT ROWID""",
     """CREATE TABLE skips (
         id INTEGER PRIMARY KEY, task_id TEXT NOT NULL, task_name TEXT NOT NULL,
-        scheduled_for INTEGER NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
-        at INTEGER NOT NULL)""",
+        scheduled_for TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
+        at TEXT NOT NULL)""",
     "CREATE INDEX skips_by_task ON skips (task_id, at)",
-    "CREATE INDEX skips_by_time ON skips (at)",
     """CREATE TABLE tasks (
-        task_id TEXT PRIMARY KEY, task_name TEXT NOT NULL, paused INTEGER NOT NULL,
-        last_fire_time INTEGER)""",
+        task_id TEXT PRIMARY KEY, task_name TEXT NOT NULL, paused INTEGER NOT NULL DEFAULT 0,
+        last_fire_time TEXT)""",
 )
 
-
-def create_version_1(connection: sqlite3.Connection) -> None:
-    for statement in VERSION_1:
-        connection.execute(statement)
-
-
-VERSION_2 = (
-    """CREATE TABLE tasks_v2 (
-        task_no INTEGER PRIMARY KEY, task_id TEXT NOT NULL UNIQUE, task_name TEXT NOT NULL,
-        paused INTEGER NOT NULL DEFAULT 0, last_fire_time INTEGER)""",
-    """INSERT INTO tasks_v2 (task_id, task_name, paused, last_fire_time)
-        SELECT task_id, task_name, paused, last_fire_time FROM tasks""",
-    """INSERT OR IGNORE INTO tasks_v2 (task_id, task_name)
-        SELECT task_id, MAX(task_name) FROM runs GROUP BY task_id""",
-    "DROP TABLE tasks",
-    "ALTER TABLE tasks_v2 RENAME TO tasks",
-    """CREATE TABLE chunks (
-        id INTEGER PRIMARY KEY, task_no INTEGER NOT NULL, first_started REAL NOT NULL,
-        last_started REAL NOT NULL, count INTEGER NOT NULL, flagged INTEGER NOT NULL,
-        entries BLOB NOT NULL)""",
-    "CREATE INDEX chunks_by_task ON chunks (task_no, last_started)",
-    "CREATE INDEX chunks_by_time ON chunks (last_started)",
-    "CREATE TABLE journal (id INTEGER PRIMARY KEY, entries BLOB NOT NULL)",
-    """CREATE TABLE running (
-        run_id BLOB PRIMARY KEY, task_no INTEGER NOT NULL, kind INTEGER NOT NULL,
-        scheduled_for REAL NOT NULL, started_at REAL NOT NULL, replica TEXT)""",
-    """CREATE TABLE extras (
-        run_id BLOB PRIMARY KEY, error_type TEXT, error_message TEXT, traceback TEXT,
-        replica TEXT, finished_at REAL)""",
+INSERT_RUN = (
+    f"INSERT INTO runs ({RUN_COLUMNS}) VALUES ({', '.join('?' * 15)}) "
+    "ON CONFLICT (run_id) DO UPDATE SET ended_at = excluded.ended_at, "
+    "duration = excluded.duration, outcome = excluded.outcome, "
+    "error_type = excluded.error_type, error = excluded.error, "
+    "traceback = excluded.traceback, result = excluded.result"
 )
+"""A run's row: a run still going gets one without outcome, which its end completes."""
+INSERT_LOG = (
+    "INSERT OR REPLACE INTO run_logs (run_id, seq, at, level, message) VALUES (?, ?, ?, ?, ?)"
+)
+UPSERT_TASK = (
+    "INSERT INTO tasks (task_id, task_name, paused, last_fire_time) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (task_id) DO UPDATE SET task_name = excluded.task_name, "
+    "paused = excluded.paused, last_fire_time = COALESCE("
+    "MAX(excluded.last_fire_time, last_fire_time), excluded.last_fire_time, last_fire_time)"
+)
+"""A saved state: the paused flag as given; the last firing never moves back."""
 
 
-def create_version_2(connection: sqlite3.Connection) -> None:
-    """Version 2 packs runs (see `_sqlite_runs`): one row per run made recording cost
-    more than the firing itself. The runs of a version 1 file move into chunks."""
-    for statement in VERSION_2:
-        connection.execute(statement)
-    numbers = dict(connection.execute("SELECT task_id, task_no FROM tasks"))
-    rows = connection.execute(
-        "SELECT run_id, task_id, kind, scheduled_for, started_at, finished_at, outcome, "
-        "duration, error_type, error_message, traceback, replica FROM runs "
-        "ORDER BY task_id, started_at, rowid"
-    ).fetchall()
-    chunk: list[bytes] = []
-    chunk_task: int | None = None
-    starts: list[float] = []
-    flagged = 0
-
-    def write_chunk() -> None:
-        if chunk:
-            connection.execute(
-                "INSERT INTO chunks (task_no, first_started, last_started, count, flagged, "
-                "entries) VALUES (?, ?, ?, ?, ?, ?)",
-                (chunk_task, min(starts), max(starts), len(chunk), flagged, b"".join(chunk)),
-            )
-        chunk.clear()
-        starts.clear()
-
-    for row in rows:
-        run_id, task_id, kind, scheduled, started, finished, outcome, duration, *more = row
-        task_no = numbers[task_id]
-        key = UUID(run_id).bytes
-        kind_code = runs.KINDS.index(RunKind(kind))
-        if outcome is None:
-            connection.execute(
-                "INSERT INTO running VALUES (?, ?, ?, ?, ?, ?)",
-                (key, task_no, kind_code, scheduled / 1e6, started / 1e6, more[3]),
-            )
-            continue
-        if task_no != chunk_task or len(chunk) >= runs.CHUNK_LIMIT:
-            write_chunk()
-            chunk_task, flagged = task_no, 0
-        flags = 0
-        if duration is None:
-            duration = max(0.0, ((finished or started) - started) / 1e6)
-        end = None if finished is None or finished == started + round(duration * 1e6) else finished
-        if end is not None or any(value is not None for value in more):
-            flags = runs.HAS_EXTRAS
-            flagged += 1
-            connection.execute(
-                "INSERT INTO extras VALUES (?, ?, ?, ?, ?, ?)",
-                (key, *more, None if end is None else end / 1e6),
-            )
-        number = int.from_bytes(key, "big")
-        chunk.append(
-            runs.ENTRY.pack(
-                started / 1e6,
-                scheduled / 1e6,
-                duration,
-                number >> 64,
-                number & runs.LOW64,
-                task_no,
-                kind_code,
-                runs.OUTCOMES.index(RunOutcome(outcome)),
-                flags,
-            )
-        )
-        starts.append(started / 1e6)
-    write_chunk()
-    connection.execute("DROP TABLE runs")
+# ----- times -------------------------------------------------------------------------------
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: create_version_1,
-    2: create_version_2,
-}
-"""`MIGRATIONS[n]` turns a version n-1 database into version n (0: an empty file). Add
-version 3 here; files are migrated on open, in one transaction."""
-SCHEMA_VERSION = max(MIGRATIONS)
-"""The schema version this code writes."""
-
-
-def to_micros(instant: datetime) -> int:
-    if instant.tzinfo is None:  # the scheduler's instants are aware; be lenient with callers
+def iso(instant: datetime) -> str:
+    """An instant as stored: ISO-8601 in UTC with microseconds (naive means UTC)."""
+    if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
-    return (instant - _EPOCH) // MICROSECOND
+    elif instant.utcoffset():
+        instant = instant.astimezone(UTC)
+    return instant.isoformat(timespec="microseconds")
 
 
-def from_micros(value: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=value)
+def iso_or_none(instant: datetime | None) -> str | None:
+    return None if instant is None else iso(instant)
+
+
+def parse(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def parse_or_none(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+# ----- migrations -----------------------------------------------------------------------------
+
+
+def create(connection: sqlite3.Connection) -> None:
+    for statement in VERSION_3:
+        connection.execute(statement)
+
+
+def _from_version_1(connection: sqlite3.Connection) -> None:
+    """Version 1 had rows already, with times as integer microseconds."""
+
+    def when(micros: int | None) -> str | None:
+        return None if micros is None else iso(_EPOCH + timedelta(microseconds=micros))
+
+    runs = connection.execute(
+        "SELECT run_id, task_id, task_name, kind, scheduled_for, started_at, finished_at, "
+        "duration, outcome, error_type, error_message, traceback, replica FROM runs"
+    ).fetchall()
+    skips = connection.execute(f"SELECT {SKIP_COLUMNS} FROM skips").fetchall()
+    tasks = connection.execute(
+        "SELECT task_id, task_name, paused, last_fire_time FROM tasks"
+    ).fetchall()
+    for table in ("runs", "skips", "tasks"):
+        connection.execute(f"DROP TABLE {table}")
+    create(connection)
+    connection.executemany(
+        INSERT_RUN,
+        [
+            (*row[:4], when(row[4]), when(row[5]), when(row[6]), *row[7:12], None, 1, row[12])
+            for row in runs
+        ],
+    )
+    connection.executemany(
+        f"INSERT INTO skips ({SKIP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        [(*row[:2], when(row[2]), row[3], row[4], when(row[5])) for row in skips],
+    )
+    connection.executemany(UPSERT_TASK, [(*row[:3], when(row[3])) for row in tasks])
+
+
+def _from_version_2(connection: sqlite3.Connection) -> None:
+    """Version 2 packed runs into blobs (see `_sqlite_legacy`): unpack every one."""
+    from aioclock_core.stores import _sqlite_legacy as legacy
+
+    runs = legacy.all_runs(connection)
+    skips = connection.execute(f"SELECT {SKIP_COLUMNS} FROM skips").fetchall()
+    tasks = connection.execute(
+        "SELECT task_id, task_name, paused, last_fire_time FROM tasks"
+    ).fetchall()
+    for table in ("chunks", "journal", "running", "extras", "skips", "tasks"):
+        connection.execute(f"DROP TABLE {table}")
+    create(connection)
+    write_runs(connection, reversed(runs))
+
+    def when(micros: int | None) -> str | None:
+        return None if micros is None else iso(_EPOCH + timedelta(microseconds=micros))
+
+    connection.executemany(
+        f"INSERT INTO skips ({SKIP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        [(*row[:2], when(row[2]), row[3], row[4], when(row[5])) for row in skips],
+    )
+    connection.executemany(UPSERT_TASK, [(*row[:3], when(row[3])) for row in tasks])
+
+
+def migrate(connection: sqlite3.Connection, version: int, app_name: str) -> None:
+    """Bring a file of `version` (0: empty) to SCHEMA_VERSION, in one transaction."""
+    if version == SCHEMA_VERSION:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        if version == 0:
+            create(connection)
+        elif version == 1:
+            _from_version_1(connection)
+        else:
+            _from_version_2(connection)
+        meta = {"format": FORMAT, "schema_version": str(SCHEMA_VERSION)}
+        if version == 0:
+            meta["app_name"] = app_name
+        connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+# ----- file checks ------------------------------------------------------------------------------
 
 
 def table_names(connection: sqlite3.Connection) -> list[str]:
@@ -210,23 +248,6 @@ def check_schema(
     return int(version), stored_name
 
 
-def migrate(connection: sqlite3.Connection, version: int, app_name: str) -> None:
-    if version == SCHEMA_VERSION:
-        return
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        for step in range(version + 1, SCHEMA_VERSION + 1):
-            MIGRATIONS[step](connection)
-        meta = {"format": FORMAT, "schema_version": str(SCHEMA_VERSION)}
-        if version == 0:
-            meta["app_name"] = app_name
-        connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-
-
 def unusable(path: Path, error: sqlite3.Error) -> StoreError:
     if isinstance(error, sqlite3.OperationalError) and "unable to open" in str(error):
         return StoreError(
@@ -239,36 +260,160 @@ def unusable(path: Path, error: sqlite3.Error) -> StoreError:
     )
 
 
-# ----- rows <-> records ---------------------------------------------------------------------
+# ----- rows <-> records ---------------------------------------------------------------------------
 
-SKIP_COLUMNS = "task_id, task_name, scheduled_for, reason, count, at"
-Row = tuple[object, ...]
+Row = tuple[Any, ...]
+
+
+def run_row(run: RunRecord) -> Row:
+    return (
+        str(run.run_id),
+        str(run.task_id),
+        run.task_name,
+        run.kind.value,
+        iso(run.scheduled_for),
+        iso(run.started_at),
+        iso_or_none(run.ended_at),
+        run.duration,
+        None if run.outcome is None else run.outcome.value,
+        run.error_type,
+        run.error_message,
+        run.traceback,
+        run.result,
+        run.attempt,
+        run.replica,
+    )
+
+
+def log_rows(run: RunRecord) -> list[Row]:
+    run_id = str(run.run_id)
+    return [
+        (run_id, seq, iso(line.at), line.level, line.message) for seq, line in enumerate(run.logs)
+    ]
+
+
+def write_runs(connection: sqlite3.Connection, runs: Iterable[RunRecord]) -> None:
+    """Rows for `runs` (and their log lines), oldest first."""
+    runs = list(runs)
+    connection.executemany(INSERT_RUN, [run_row(run) for run in runs])
+    logs = [row for run in runs if run.logs for row in log_rows(run)]
+    if logs:
+        connection.executemany(INSERT_LOG, logs)
+
+
+def run_record(row: Row, logs: Sequence[LogLine] = ()) -> RunRecord:
+    (run_id, task_id, name, kind, scheduled, started, ended, duration, outcome) = row[:9]
+    error_type, error, traceback, result, attempt, replica = row[9:]
+    return RunRecord(
+        run_id=UUID(run_id),
+        task_id=UUID(task_id),
+        task_name=name,
+        kind=RunKind(kind),
+        scheduled_for=parse(scheduled),
+        started_at=parse(started),
+        ended_at=parse_or_none(ended),
+        duration=duration,
+        outcome=None if outcome is None else RunOutcome(outcome),
+        error_type=error_type,
+        error_message=error,
+        traceback=traceback,
+        result=result,
+        attempt=attempt,
+        replica=replica,
+        logs=tuple(logs),
+    )
 
 
 def skip_row(record: SkipRecord) -> Row:
     return (
         str(record.task_id),
         record.task_name,
-        to_micros(record.scheduled_for),
+        iso(record.scheduled_for),
         record.reason.value,
         record.count,
-        to_micros(record.at),
+        iso(record.at),
     )
 
 
-def skip_record(row: tuple[Any, ...]) -> SkipRecord:
+def skip_record(row: Row) -> SkipRecord:
     task_id, name, scheduled, reason, count, at = row
     return SkipRecord(
         task_id=UUID(task_id),
         task_name=name,
-        scheduled_for=from_micros(scheduled),
+        scheduled_for=parse(scheduled),
         reason=SkipReason(reason),
         count=count,
-        at=from_micros(at),
+        at=parse(at),
     )
 
 
-# ----- queries shared by the store (writer thread) and the reader ----------------------------
+def task_row(record: TaskRecord) -> Row:
+    return (
+        str(record.task_id),
+        record.task_name,
+        int(record.paused),
+        iso_or_none(record.last_fire_time),
+    )
+
+
+# ----- queries shared by the store (writer thread) and the reader -----------------------------
+
+
+def query_runs(
+    connection: sqlite3.Connection,
+    task_ids: Iterable[UUID] | None,
+    limit: int,
+    retention: Retention | None,
+) -> list[RunRecord]:
+    """Runs newest first, of the given tasks (or of all), with their log lines. With a
+    `retention`, a task's runs beyond it (not pruned yet) are left out."""
+    if limit <= 0:
+        return []
+    if task_ids is None:
+        rows = connection.execute(
+            f"SELECT {RUN_COLUMNS} FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+    else:
+        rows = []
+        for task_id in task_ids:
+            per_task = limit if retention is None else min(limit, retention.max_runs)
+            rows += connection.execute(
+                f"SELECT {RUN_COLUMNS} FROM runs WHERE task_id = ? "
+                "ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                (str(task_id), per_task),
+            ).fetchall()
+        rows.sort(key=lambda row: row[5], reverse=True)
+        rows = rows[:limit]
+    if retention is not None and rows:
+        newest: dict[str, datetime] = {}
+        for row in rows:
+            newest.setdefault(row[1], parse(row[5]))
+        rows = [r for r in rows if parse(r[5]) >= newest[r[1]] - retention.max_age]
+    logs = _logs_of(connection, [row[0] for row in rows])
+    return [run_record(row, logs.get(row[0], ())) for row in rows]
+
+
+def query_unfinished(connection: sqlite3.Connection) -> list[RunRecord]:
+    """Runs without an outcome (going, or left so by a process that died), oldest first."""
+    rows = connection.execute(
+        f"SELECT {RUN_COLUMNS} FROM runs WHERE outcome IS NULL ORDER BY started_at, rowid"
+    ).fetchall()
+    logs = _logs_of(connection, [row[0] for row in rows])
+    return [run_record(row, logs.get(row[0], ())) for row in rows]
+
+
+def _logs_of(connection: sqlite3.Connection, run_ids: list[str]) -> dict[str, list[LogLine]]:
+    found: dict[str, list[LogLine]] = {}
+    for start in range(0, len(run_ids), 500):
+        part = run_ids[start : start + 500]
+        for run_id, at, level, message in connection.execute(
+            "SELECT run_id, at, level, message FROM run_logs "
+            f"WHERE run_id IN ({', '.join('?' * len(part))}) ORDER BY run_id, seq",
+            part,
+        ):
+            found.setdefault(run_id, []).append(LogLine(at=parse(at), level=level, message=message))
+    return found
 
 
 def query_skips(
@@ -286,24 +431,23 @@ def query_skips(
 
 
 def query_tasks(connection: sqlite3.Connection) -> dict[UUID, TaskRecord]:
-    """Every task's persisted state (tasks only numbered for their runs have none)."""
-    records = {}
+    """Every task's persisted state: the paused flag, and its last firing (the latest of
+    the saved one and its newest scheduled run)."""
+    records: dict[UUID, TaskRecord] = {}
     for task_id, name, paused, last_fire in connection.execute(
-        "SELECT task_id, task_name, paused, last_fire_time FROM tasks "
-        "WHERE paused OR last_fire_time IS NOT NULL"
+        "SELECT task_id, task_name, paused, last_fire_time FROM tasks"
     ):
         uuid = UUID(task_id)
-        records[uuid] = TaskRecord(uuid, name, bool(paused), stamp_to_instant(last_fire))
+        records[uuid] = TaskRecord(uuid, name, bool(paused), parse_or_none(last_fire))
+    for task_id, name, last_fire in connection.execute(
+        "SELECT task_id, MAX(task_name), MAX(scheduled_for) FROM runs "
+        "WHERE kind = 'schedule' GROUP BY task_id"
+    ):
+        uuid = UUID(task_id)
+        instant = parse(last_fire)
+        known = records.get(uuid)
+        if known is None:
+            records[uuid] = TaskRecord(uuid, name, False, instant)
+        elif known.last_fire_time is None or known.last_fire_time < instant:
+            records[uuid] = TaskRecord(uuid, known.task_name, known.paused, instant)
     return records
-
-
-def stamp(instant: datetime | None) -> int | None:
-    return None if instant is None else to_micros(instant)
-
-
-def stamp_to_instant(value: int | None) -> datetime | None:
-    return None if value is None else from_micros(value)
-
-
-def marks(count: int) -> str:
-    return ", ".join("?" * count)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
 from uuid import UUID
 
-from aioclock_core.events import RunKind, RunOutcome, SkipReason
+from aioclock_core.events import SkipReason
 from aioclock_core.exceptions import BaseAioClockException
+from aioclock_core.runs import RunRecord, RunSink
 
 __all__ = [
     "Store",
@@ -19,31 +19,11 @@ __all__ = [
     "TaskRecord",
     "Retention",
     "StoreError",
-    "RunHooks",
 ]
 
 
 class StoreError(BaseAioClockException):
     """A store cannot be used (corrupt or foreign file, unreachable server); says what to do."""
-
-
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    """One run as stored. `outcome` is None while the run is in progress."""
-
-    run_id: UUID
-    task_id: UUID
-    task_name: str
-    kind: RunKind
-    scheduled_for: datetime
-    started_at: datetime
-    finished_at: datetime | None = None
-    outcome: RunOutcome | None = None
-    duration: float | None = None
-    error_type: str | None = None
-    error_message: str | None = None
-    traceback: str | None = None
-    replica: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +50,20 @@ class TaskRecord:
 
 @dataclass(frozen=True, slots=True)
 class Retention:
-    """How much history a store keeps per task: the newest `max_runs` runs (and as many
-    skip records), none older than `max_age`. Defaults: 1,000 runs, 30 days."""
+    """How much history a store keeps: per task the newest `max_runs` runs (and as many
+    skip records), none older than `max_age`; and (memory only) at most `max_total`
+    runs in all, the oldest going first. Defaults: 1,000 runs per task, 30 days,
+    no total (SQLite, Redis); `MemoryStore` uses `Retention.in_memory()`."""
 
     max_runs: int = 1000
     max_age: timedelta = timedelta(days=30)
+    max_total: int | None = None
+
+    @classmethod
+    def in_memory(cls) -> Retention:
+        """The memory store's default: 100 runs per task, 20,000 in all, so that an app's
+        memory levels off however many tasks it has."""
+        return cls(max_runs=100, max_total=20_000)
 
     def __post_init__(self) -> None:
         if (
@@ -85,47 +74,42 @@ class Retention:
             raise ValueError(
                 f"Retention.max_runs must be a whole number >= 1, got {self.max_runs!r}"
             )
+        if self.max_total is not None and (
+            isinstance(self.max_total, bool)
+            or not isinstance(self.max_total, int)
+            or self.max_total < 1
+        ):
+            raise ValueError(
+                f"Retention.max_total must be a whole number >= 1 or None, got {self.max_total!r}"
+            )
         if not isinstance(self.max_age, timedelta) or self.max_age <= timedelta(0):
             raise ValueError(
                 f"Retention.max_age must be a positive timedelta, got {self.max_age!r}"
             )
 
 
-class RunHooks(NamedTuple):
-    """A store's fast path for the scheduler's runs (see `Store.run_recorders`)."""
-
-    started: Callable[[Any], None] | None
-    """Called on the loop when a run begins (None: the store does not track runs in
-    progress)."""
-    finished: Callable[[Any], None]
-    """Called on the loop when a run is over."""
-    idle: Callable[[], None] | None = None
-    """Called on the loop when the last run in flight ends: the moment for a writer
-    thread to work without competing with firings for the interpreter."""
-    busy: Callable[[], None] | None = None
-    """Called on the loop when a run starts while none was in flight."""
-
-
-class Store(ABC):
+class Store(RunSink, ABC):
     """Persists run history and task state for one app.
 
-    The scheduler calls the `record_*` and `save_task` methods on its event loop for
-    every run, skip and firing: they must return at once (queue the write; a writer
-    thread or task does it). The async methods are called rarely (start-up, console,
-    CLI). `open` is called once, before any other method, with the app's name.
+    A store is a run sink: the scheduler calls `deliver` with batches of runs (started
+    ones only if `wants_started`), and `idle`/`busy` around bursts, on its event loop;
+    `record_skip` and `save_task` come on the loop too. All of these must return at once
+    (queue the write; a writer thread or task does it). The async methods are called
+    rarely (start-up, console, CLI). `open` is called once, before any other method,
+    with the app's name.
     """
 
     retention: Retention = Retention()
+    persistent: bool = True
+    """Whether what it keeps outlives the process (False: memory)."""
+    derives_last_firing: bool = False
+    """Whether `load_tasks` works out each task's last firing from the runs it keeps (else
+    the app saves it with `save_task` as tasks fire)."""
 
-    def run_recorders(self, replica: str | None) -> RunHooks | None:
-        """Optional fast path. A store that returns hooks gets the scheduler's own run
-        objects instead of `record_run_started`/`record_run_finished` calls, so no event
-        or record is built per firing. The hooks run on the loop and must return at once;
-        the objects they get are read-only, with `task_id`, `task_name`, `run_id`, `kind`,
-        `scheduled_for`, `started_at`; once over also `duration`, `outcome`,
-        `error_type`, `error_message`, `traceback` and `ended` (True). `replica` is the
-        app's replica name (None without a coordinator). The default: no fast path."""
-        return None
+    @abstractmethod
+    def deliver(self, runs: Sequence[RunRecord]) -> None:
+        """Queue a batch of runs: a record without outcome is a run that began, a later
+        one with the same run id replaces it."""
 
     @abstractmethod
     async def open(self, app_name: str) -> None:
@@ -134,14 +118,6 @@ class Store(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Write what is queued and release resources."""
-
-    @abstractmethod
-    def record_run_started(self, record: RunRecord) -> None:
-        """Queue a run that began (outcome None)."""
-
-    @abstractmethod
-    def record_run_finished(self, record: RunRecord) -> None:
-        """Queue a run's end (replaces the started record of the same run id)."""
 
     @abstractmethod
     def record_skip(self, record: SkipRecord) -> None:

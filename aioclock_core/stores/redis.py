@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -180,11 +180,9 @@ class RedisStore(Store):
             del queue[: len(queue) - _MAX_QUEUED]
         self._wake.set()
 
-    def record_run_started(self, record: RunRecord) -> None:
-        self._enqueue(("run", record))
-
-    def record_run_finished(self, record: RunRecord) -> None:
-        self._enqueue(("run", record))
+    def deliver(self, runs: Sequence[RunRecord]) -> None:
+        for record in runs:
+            self._enqueue(("run", record))
 
     def record_skip(self, record: SkipRecord) -> None:
         if record.reason is not SkipReason.ELSEWHERE:
@@ -436,7 +434,7 @@ class RedisStore(Store):
                 else f"replica {run.replica} stopped heartbeating during the run"
             )
             ended = replace(
-                run, finished_at=at, outcome=outcome, duration=duration, error_message=message
+                run, ended_at=at, outcome=outcome, duration=duration, error_message=message
             )
             written = await self._close_if_open(
                 keys=[self.keys.in_flight, self.keys.runs],

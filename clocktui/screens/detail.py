@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
-from clocktui.formatting import FAILED_OUTCOMES, format_duration, format_instant, outcome_word
+from clocktui.formatting import format_duration, format_instant, outcome_word
 from clocktui.logbook import LogEntry
 from clocktui.model import TaskView
 from clocktui.widgets.log_pane import LogPane
@@ -126,14 +126,14 @@ class DetailScreen(Screen[None]):
         table = self.query_one("#runs", DataTable)
         table.clear()
         for record in reversed(view.recent):
-            style = "red" if record.outcome in FAILED_OUTCOMES else ""
+            style = "red" if record.failed else ""
             table.add_row(
                 Text(format_instant(record.started_at, now, console.zone)),
                 Text(format_duration(record.duration)),
                 Text(outcome_word(record.outcome), style),
                 Text(record.kind.value),
             )
-        self.query_one("#durations", Sparkline).data = [r.duration for r in view.recent]
+        self.query_one("#durations", Sparkline).data = [r.duration or 0.0 for r in view.recent]
         error = self.query_one("#error", Static)
         if view.last_traceback:
             error.update(Text(view.last_traceback.rstrip(), "red"))

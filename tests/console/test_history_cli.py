@@ -32,9 +32,9 @@ def clocktui(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def run_count(path: Path) -> int:
-    """Runs in the file (a closed store has checkpointed them all into chunks)."""
+    """Finished runs in the file."""
     with sqlite3.connect(path) as db:
-        (count,) = db.execute("SELECT COALESCE(SUM(count), 0) FROM chunks").fetchone()
+        (count,) = db.execute("SELECT COUNT(*) FROM runs WHERE outcome IS NOT NULL").fetchone()
     db.close()
     return int(count)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 from textual.widgets import DataTable
@@ -18,11 +18,11 @@ from tests.console.test_detail_screen import text_of
 
 
 async def previous_session(path: Path, *, pause: str | None = None) -> None:
-    """Serve the fixture app for a minute on its own: flaky upload fails twice."""
+    """Serve the fixture app for a minute on its own, an hour before the next session
+    starts: flaky upload fails twice."""
     app = console_app.make()
     app.store = SQLiteStore(path)
-    clock = app.clock
-    assert isinstance(clock, FakeClock)
+    app.clock = clock = FakeClock(start=console_app.START - timedelta(hours=1))
     async with serving(app):
         if pause:
             await app.pause(pause)

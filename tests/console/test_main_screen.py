@@ -117,7 +117,7 @@ async def test_r_starts_a_manual_run_of_the_selected_task(console: ClockConsole)
         await pilot.press("r")
         await until(lambda: view.run_count == 1, pilot, "the run finished")
         runs = [e for e in recorder.of_type(RunStarted) if isinstance(e, RunStarted)]
-        manual = [(run.task_name, run.kind) for run in runs if run.kind is RunKind.MANUAL]
+        manual = [(e.task_name, e.run.kind) for e in runs if e.run.kind is RunKind.MANUAL]
         assert manual == [("heartbeat", RunKind.MANUAL)]
 
 
@@ -259,7 +259,9 @@ async def test_command_palette_runs_a_task_by_name(console: ClockConsole) -> Non
         def manual_runs() -> list[str]:
             runs = recorder.of_type(RunStarted)
             return [
-                r.task_name for r in runs if isinstance(r, RunStarted) and r.kind is RunKind.MANUAL
+                r.task_name
+                for r in runs
+                if isinstance(r, RunStarted) and r.run.kind is RunKind.MANUAL
             ]
 
         await until(lambda: bool(manual_runs()), pilot, "the manual run started")

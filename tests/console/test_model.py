@@ -2,37 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from uuid import UUID, uuid4
 
 from aioclock_core import AioClock, Every
-from aioclock_core.events import RunKind, RunOutcome, SchedulerStarted
-from aioclock_core.stores.memory import _as_record as stored  # how a store keeps a run
+from aioclock_core.events import SchedulerStarted
+from aioclock_core.runs import RunKind, RunOutcome, RunRecord
 from clocktui.model import ConsoleModel
 
 START = datetime(2026, 3, 28, 12, 0, tzinfo=timezone.utc)
 
 
-@dataclass(eq=False)
-class Run:
-    """What `AioClock.watch_runs` hands over (the LiveRun protocol)."""
+def started(task_id: UUID, at: datetime) -> RunRecord:
+    return RunRecord(
+        run_id=uuid4(),
+        task_id=task_id,
+        task_name="sync",
+        kind=RunKind.SCHEDULE,
+        scheduled_for=at,
+        started_at=at,
+    )
 
-    task_id: UUID
-    started_at: datetime
-    task_name: str = "sync"
-    run_id: UUID = field(default_factory=uuid4)
-    kind: RunKind = RunKind.SCHEDULE
-    ended: bool = True
-    duration: float = 0.5
-    outcome: RunOutcome | None = RunOutcome.SUCCEEDED
-    error_type: str | None = None
-    error_message: str | None = None
-    traceback: str | None = None
 
-    @property
-    def scheduled_for(self) -> datetime:
-        return self.started_at
+def ended(
+    run: RunRecord, seconds: float = 0.5, outcome: RunOutcome = RunOutcome.SUCCEEDED
+) -> RunRecord:
+    return replace(
+        run,
+        ended_at=run.started_at + timedelta(seconds=seconds),
+        duration=seconds,
+        outcome=outcome,
+        error_type=None if outcome is RunOutcome.SUCCEEDED else "ValueError",
+        error_message=None if outcome is RunOutcome.SUCCEEDED else "bad",
+    )
 
 
 def model_of_one_task() -> tuple[ConsoleModel, UUID]:
@@ -49,26 +52,59 @@ def model_of_one_task() -> tuple[ConsoleModel, UUID]:
 def test_a_run_of_this_session_the_store_had_first_is_shown_once() -> None:
     model, task_id = model_of_one_task()
     model.apply([SchedulerStarted(at=START, task_count=1)])
-    earlier = Run(task_id, START - timedelta(minutes=1))
-    current = Run(task_id, START)
+    earlier = ended(started(task_id, START - timedelta(minutes=1)))
+    current = started(task_id, START)
     # The history read at start-up found this session's first run already stored, before
-    # the scheduler's hand-over of the same run reached the console.
-    model.seed({task_id: [stored(current), stored(earlier)]}, paused=[])
-    model.apply_runs([current, current])  # its start, then its end
+    # the scheduler's delivery of the same run reached the console: the seed takes only
+    # runs that started before the session.
+    model.seed({task_id: [ended(current), earlier]}, paused=[], before=START)
+    model.apply_runs([current, ended(current)])  # its start, then its end
     view = model.tasks[task_id]
     assert [run.run_id for run in view.recent] == [earlier.run_id, current.run_id]
     assert view.run_count == 1
 
 
+def test_seeding_again_replaces_the_earlier_seed_and_keeps_this_sessions_runs() -> None:
+    model, task_id = model_of_one_task()
+    older, old = (ended(started(task_id, START - timedelta(minutes=m))) for m in (2, 1))
+    model.seed({task_id: [old]}, paused=[], before=START)
+    current = ended(started(task_id, START))
+    model.apply_runs([current])
+    model.seed({task_id: [current, old, older]}, paused=[], before=START)  # a larger read
+    view = model.tasks[task_id]
+    assert [run.run_id for run in view.recent] == [older.run_id, old.run_id, current.run_id]
+
+
 def test_runs_of_earlier_sessions_fill_the_last_run_until_this_session_runs() -> None:
     model, task_id = model_of_one_task()
     model.apply([SchedulerStarted(at=START, task_count=1)])
-    earlier = Run(task_id, START - timedelta(minutes=1), duration=2.0)
-    model.seed({task_id: [stored(earlier)]}, paused=[])
+    earlier = ended(started(task_id, START - timedelta(minutes=1)), seconds=2.0)
+    model.seed({task_id: [earlier]}, paused=[], before=START)
     view = model.tasks[task_id]
     assert (view.last_started, view.run_count) == (earlier.started_at, 0)
     assert view.last_finished == earlier.started_at + timedelta(seconds=2)
 
-    current = Run(task_id, START + timedelta(seconds=10), duration=0.25)
-    model.apply_runs([current, current])
+    current = started(task_id, START + timedelta(seconds=10))
+    model.apply_runs([current])
+    assert view.state == "running" and view.last_finished == earlier.ended_at
+    model.apply_runs([ended(current, seconds=0.25)])
+    assert view.state == "idle"
     assert view.last_finished == current.started_at + timedelta(seconds=0.25)
+
+
+def test_a_failure_is_counted_and_kept_until_a_later_failure() -> None:
+    model, task_id = model_of_one_task()
+    failed = ended(started(task_id, START), outcome=RunOutcome.FAILED)
+    failures, touched = model.apply_runs([failed])
+    view = model.tasks[task_id]
+    assert failures == [failed] and touched == [task_id]
+    assert view.failing and view.failure_count == 1 and view.last_error == "ValueError: bad"
+    model.apply_runs([ended(started(task_id, START + timedelta(seconds=10)))])
+    assert not view.failing and view.last_error == "ValueError: bad"
+
+
+def test_a_cancelled_run_is_not_a_failure_in_the_console_either() -> None:
+    model, task_id = model_of_one_task()
+    model.apply_runs([ended(started(task_id, START), outcome=RunOutcome.CANCELLED)])
+    view = model.tasks[task_id]
+    assert not view.failing and view.failure_count == 0

@@ -48,7 +48,7 @@ async def test_run_specific_task_while_serving_is_a_manual_run(
         assert await run_specific_task(app.tasks[0].id, app) == 43
 
     (started,) = recorder.of_type(RunStarted)
-    assert started.kind is RunKind.MANUAL
+    assert started.run.kind is RunKind.MANUAL
 
 
 async def test_run_specific_task_raises_what_the_task_raised(app: AioClock) -> None:

@@ -81,9 +81,9 @@ async def test_run_now_goes_through_di_and_reports_a_manual_run(
 
     assert seen == ["injected"]
     (started,) = recorder.of_type(RunStarted)
-    assert started.kind is RunKind.MANUAL and started.run_id == run_id
+    assert started.run.kind is RunKind.MANUAL and started.run.run_id == run_id
     (finished,) = recorder.of_type(RunFinished)
-    assert finished.outcome is RunOutcome.SUCCEEDED
+    assert finished.run.outcome is RunOutcome.SUCCEEDED
 
 
 async def test_run_now_respects_the_timeout(
@@ -98,8 +98,8 @@ async def test_run_now_respects_the_timeout(
         await clock.advance(seconds=6)
 
     (finished,) = recorder.of_type(RunFinished)
-    assert finished.outcome is RunOutcome.TIMED_OUT
-    assert finished.error_type == "TaskTimeoutError"
+    assert finished.run.outcome is RunOutcome.TIMED_OUT
+    assert finished.run.error_type == "TaskTimeoutError"
     assert app.snapshot("slow").failure_count == 1
 
 
@@ -149,7 +149,7 @@ async def test_cancel_run_cancels_the_running_run(
         await clock.advance(seconds=10)
         assert app.snapshot("slow").state is TaskState.RUNNING
 
-    outcomes = [e.outcome for e in recorder.of_type(RunFinished)]
+    outcomes = [e.run.outcome for e in recorder.of_type(RunFinished)]
     assert outcomes[0] is RunOutcome.CANCELLED
 
 

@@ -15,13 +15,11 @@ from aioclock_core import AioClock, Every, Once
 from aioclock_core.events import (
     Event,
     RunFinished,
-    RunOutcome,
     RunStarted,
     SchedulerStarted,
     TaskPaused,
     TaskScheduled,
 )
-from aioclock_core.state import LiveRun
 from aioclock_core.testing import FakeClock, serving
 
 
@@ -158,39 +156,6 @@ async def test_a_thread_subscriber_with_kinds_gets_only_those_and_costs_no_run_e
         assert not app._bus.wants_runs and not app._bus.wants_plans
     assert app.flush_events(timeout=5)
     assert [type(e) for e in received] == [SchedulerStarted, TaskPaused]
-
-
-async def test_watch_runs_sees_each_run_begin_and_end_as_one_object(
-    app: AioClock, clock: FakeClock
-) -> None:
-    seen: list[tuple[str, bool, object]] = []
-
-    def watch(run: LiveRun) -> None:
-        seen.append((run.task_name, run.ended, run.outcome if run.ended else None))
-
-    subscription = app.watch_runs(watch)
-    objects: list[LiveRun] = []
-    app.watch_runs(objects.append)
-
-    @app.task(trigger=Every(seconds=10), name="tick")
-    async def tick() -> None: ...
-
-    @app.task(trigger=Every(seconds=20), name="broken")
-    async def broken() -> None:
-        raise ValueError("no")
-
-    async with serving(app):
-        await clock.advance(seconds=20)
-        subscription.close()
-        await clock.advance(seconds=10)
-    ticks = [(ended, outcome) for name, ended, outcome in seen if name == "tick"]
-    broken_runs = [(ended, outcome) for name, ended, outcome in seen if name == "broken"]
-    assert ticks == [(False, None), (True, RunOutcome.SUCCEEDED)] * 2  # closed before the 3rd
-    assert broken_runs == [(False, None), (True, RunOutcome.FAILED)]
-    assert len(objects) == 8  # the second watcher still sees the third tick (begin, end)
-    assert objects[0] is objects[1] and objects[0].run_id != objects[2].run_id
-    assert [run.error_type for run in objects if run.task_name == "broken"] == ["ValueError"] * 2
-    assert not app._bus.wants_runs  # watching runs builds no events
 
 
 async def test_next_fire_times_of_all_tasks_or_some(app: AioClock, clock: FakeClock) -> None:

@@ -19,11 +19,11 @@ async def test_a_raising_task_keeps_its_schedule(
         await clock.advance(seconds=30)
 
     finished = recorder.of_type(RunFinished)
-    assert [e.outcome for e in finished] == [RunOutcome.FAILED] * 3
-    assert finished[0].error_type == "RuntimeError"
-    assert finished[0].error_message == "database is down"
-    assert "database is down" in (finished[0].traceback or "")
-    assert "in broken" in (finished[0].traceback or "")
+    assert [e.run.outcome for e in finished] == [RunOutcome.FAILED] * 3
+    assert finished[0].run.error_type == "RuntimeError"
+    assert finished[0].run.error_message == "database is down"
+    assert "database is down" in (finished[0].run.traceback or "")
+    assert "in broken" in (finished[0].run.traceback or "")
 
 
 async def test_a_raising_task_does_not_disturb_others(app: AioClock, clock: FakeClock) -> None:
@@ -54,8 +54,8 @@ async def test_task_timeout_cancels_the_run_and_reports_timed_out(
         await clock.advance(seconds=125)
 
     finished = recorder.of_type(RunFinished)
-    assert [e.outcome for e in finished] == [RunOutcome.TIMED_OUT] * 2
-    assert all(e.duration == 5 for e in finished)
+    assert [e.run.outcome for e in finished] == [RunOutcome.TIMED_OUT] * 2
+    assert all(e.run.duration == 5 for e in finished)
 
 
 async def test_group_timeout_is_the_default_and_a_task_timeout_wins(
@@ -75,7 +75,7 @@ async def test_group_timeout_is_the_default_and_a_task_timeout_wins(
     async with serving(app):
         await clock.advance(seconds=75)
 
-    outcomes = {e.task_name: (e.outcome, e.duration) for e in recorder.of_type(RunFinished)}
+    outcomes = {e.task_name: (e.run.outcome, e.run.duration) for e in recorder.of_type(RunFinished)}
     assert outcomes == {
         "uses-group": (RunOutcome.TIMED_OUT, 2),
         "own": (RunOutcome.SUCCEEDED, 10),

@@ -103,7 +103,7 @@ async def test_shutdown_gives_running_runs_their_grace_period(
     await asyncio.wait_for(serve, 2)
     exits.append("done")
 
-    outcomes = {e.task_name: e.outcome for e in recorder.of_type(RunFinished)}
+    outcomes = {e.task_name: e.run.outcome for e in recorder.of_type(RunFinished)}
     assert outcomes == {"short": RunOutcome.SUCCEEDED, "long": RunOutcome.CANCELLED}
     (stopping_event,) = recorder.of_type(SchedulerStopping)
     assert stopping_event.grace == 5

@@ -30,7 +30,7 @@ async def test_records_logged_in_a_run_carry_task_and_run_ids(
         await clock.settle()
     log.info("outside")
 
-    run_ids = {e.task_name: e.run_id for e in recorder.of_type(RunStarted)}
+    run_ids = {e.task_name: e.run.run_id for e in recorder.of_type(RunStarted)}
     by_message = {r.getMessage(): r for r in caplog.records}
     assert by_message["from the loop"].aioclock_task_name == "async-job"  # type: ignore[attr-defined]
     assert by_message["from the loop"].aioclock_run_id == run_ids["async-job"]  # type: ignore[attr-defined]

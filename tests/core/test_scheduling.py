@@ -56,7 +56,7 @@ async def test_a_firing_that_finds_the_previous_run_going_is_skipped_as_overlap(
         (SkipReason.OVERLAP, START + timedelta(seconds=20)),
         (SkipReason.OVERLAP, START + timedelta(seconds=40)),
     ]
-    started = [e.scheduled_for for e in recorder.of_type(RunStarted)]
+    started = [e.run.scheduled_for for e in recorder.of_type(RunStarted)]
     assert started == [START + timedelta(seconds=10), START + timedelta(seconds=30)]
 
 
@@ -88,7 +88,7 @@ async def test_late_wakeup_coalesces_missed_firings_into_one_run(
         await clock.advance(seconds=0)
         await clock.advance_to_next()
 
-    started = [e.scheduled_for for e in recorder.of_type(RunStarted)]
+    started = [e.run.scheduled_for for e in recorder.of_type(RunStarted)]
     assert started[:2] == [START + timedelta(seconds=10), START + timedelta(seconds=50)]
     missed = recorder.of_type(RunSkipped)
     # 20, 30 and 40 s were missed; the skip names the latest of them.
@@ -189,7 +189,7 @@ async def test_a_week_of_daily_cron_runs_in_simulated_time(
 
     finished = recorder.of_type(RunFinished)
     assert len(finished) == 7
-    assert {e.scheduled_for.hour for e in finished} == {2}  # 03:00 CET = 02:00 UTC
+    assert {e.run.scheduled_for.hour for e in finished} == {2}  # 03:00 CET = 02:00 UTC
 
 
 async def test_an_exhausted_task_is_announced_once(

@@ -41,7 +41,7 @@ async def test_runs_of_a_dead_registered_replica_are_abandoned(
 ) -> None:
     dead, alive, stranger = (started(n, T0, replica=n) for n in ("dead", "alive", "stranger"))
     for run in (dead, alive, stranger):
-        store.record_run_started(run)
+        store.deliver([run])
     await store.flush()
     await redis_client.hset(KEYS.replicas, mapping={"dead": "{}", "alive": "{}"})
     await redis_client.set(KEYS.alive("alive"), "{}")
@@ -58,20 +58,20 @@ async def test_runs_of_a_dead_registered_replica_are_abandoned(
 @time_limit()
 async def test_a_real_end_written_after_the_sweep_wins(store: RedisStore) -> None:
     run = started("late", T0, replica="slow")
-    store.record_run_started(run)
+    store.deliver([run])
     await store.flush()
     await store._client.hset(KEYS.replicas, "slow", "{}")
     await store.sweep_abandoned()
     done = replace(run, outcome=RunOutcome.SUCCEEDED, duration=1.0)
-    store.record_run_finished(done)
+    store.deliver([done])
     assert await store.recent_runs() == [done]
 
 
 @time_limit()
 async def test_mark_interrupted_leaves_other_replicas_runs_alone(store: RedisStore) -> None:
     mine, theirs = started("a", T0, replica="me"), started("b", T0, replica="other")
-    store.record_run_started(mine)
-    store.record_run_started(theirs)
+    store.deliver([mine])
+    store.deliver([theirs])
     (closed,) = await store.mark_interrupted(T0)
     assert (closed.run_id, closed.outcome) == (mine.run_id, RunOutcome.INTERRUPTED)
 

@@ -50,7 +50,7 @@ def started(name: str, at: datetime, **fields: object) -> RunRecord:
 def finished(run: RunRecord, seconds: float = 1.5, **fields: object) -> RunRecord:
     """`run` ended `seconds` later (succeeded unless `outcome` is given)."""
     values: dict[str, object] = {
-        "finished_at": run.started_at + timedelta(seconds=seconds),
+        "ended_at": run.started_at + timedelta(seconds=seconds),
         "outcome": RunOutcome.SUCCEEDED,
         "duration": seconds,
     }

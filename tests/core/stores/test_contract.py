@@ -25,7 +25,7 @@ MINUTE = timedelta(minutes=1)
 @time_limit()
 async def test_a_started_run_reads_back_in_progress(store: Store) -> None:
     run = started("backup", T0, replica="host-a", kind=RunKind.MANUAL)
-    store.record_run_started(run)
+    store.deliver([run])
     await store.flush()
     assert await store.recent_runs() == [run]
 
@@ -41,8 +41,8 @@ async def test_a_finished_run_replaces_its_started_record(store: Store) -> None:
         error_message="bad row 7",
         traceback="Traceback (most recent call last):\n  ...\nValueError: bad row 7\n",
     )
-    store.record_run_started(run)
-    store.record_run_finished(done)
+    store.deliver([run])
+    store.deliver([done])
     await store.flush()
     assert await store.recent_runs() == [done]
 
@@ -51,7 +51,7 @@ async def test_a_finished_run_replaces_its_started_record(store: Store) -> None:
 async def test_instants_keep_microseconds_and_compare_equal_across_zones(store: Store) -> None:
     paris = (T0 + timedelta(microseconds=123_457)).astimezone(ZoneInfo("Europe/Paris"))
     run = started("backup", paris)
-    store.record_run_started(run)
+    store.deliver([run])
     await store.flush()
     (stored,) = await store.recent_runs()
     assert stored.started_at == paris
@@ -62,7 +62,7 @@ async def test_instants_keep_microseconds_and_compare_equal_across_zones(store: 
 async def test_runs_come_newest_first_across_tasks(store: Store) -> None:
     runs = [started(name, T0 + i * MINUTE) for i, name in enumerate(["a", "b", "a", "c"])]
     for run in runs:
-        store.record_run_started(run)
+        store.deliver([run])
     await store.flush()
     assert await store.recent_runs() == runs[::-1]
 
@@ -71,7 +71,7 @@ async def test_runs_come_newest_first_across_tasks(store: Store) -> None:
 async def test_runs_of_one_task_are_filtered_and_limited(store: Store) -> None:
     runs = [started(name, T0 + i * MINUTE) for i, name in enumerate(["a", "b"] * 4)]
     for run in runs:
-        store.record_run_finished(finished(run))
+        store.deliver([finished(run)])
     await store.flush()
     newest_a = [r.run_id for r in runs if r.task_name == "a"][::-1]
     assert [r.run_id for r in await store.recent_runs(task_id("a"))] == newest_a
@@ -86,7 +86,7 @@ async def test_retention_keeps_the_newest_runs_of_each_task(harness: Harness) ->
     busy = [started("busy", T0 + i * MINUTE) for i in range(6)]
     quiet = started("quiet", T0)
     for run in [*busy, quiet]:
-        store.record_run_finished(finished(run))
+        store.deliver([finished(run)])
     await store.flush()
     kept = [r.run_id for r in await store.recent_runs(task_id("busy"))]
     assert kept == [r.run_id for r in busy[::-1][:3]]
@@ -101,7 +101,7 @@ async def test_retention_drops_runs_older_than_max_age_before_the_newest(
     store = await harness.open(Retention(max_age=timedelta(days=1)))
     old, recent, newest = (started("daily", T0 + timedelta(hours=h)) for h in (0, 30, 48))
     for run in (old, recent, newest):
-        store.record_run_finished(finished(run))
+        store.deliver([finished(run)])
     await store.flush()
     assert [r.run_id for r in await store.recent_runs(task_id("daily"))] == [
         newest.run_id,
@@ -158,13 +158,13 @@ async def test_runs_left_in_progress_are_marked_interrupted_on_the_next_open(
     store = await harness.open()
     left_open = started("slow", T0)
     done = finished(started("fast", T0 + MINUTE))
-    store.record_run_started(left_open)
-    store.record_run_finished(done)
+    store.deliver([left_open])
+    store.deliver([done])
     store = await harness.reopen()
     at = T0 + 10 * MINUTE
     (interrupted,) = await store.mark_interrupted(at)
     assert interrupted.run_id == left_open.run_id
-    assert (interrupted.outcome, interrupted.finished_at, interrupted.duration) == (
+    assert (interrupted.outcome, interrupted.ended_at, interrupted.duration) == (
         RunOutcome.INTERRUPTED,
         at,
         600.0,
@@ -176,7 +176,7 @@ async def test_runs_left_in_progress_are_marked_interrupted_on_the_next_open(
 @time_limit()
 async def test_reads_see_writes_queued_before_them(store: Store) -> None:
     run = started("a", T0)
-    store.record_run_started(run)
+    store.deliver([run])
     store.save_task(TaskRecord(run.task_id, "a", paused=True))
     assert await store.recent_runs() == [run]
     assert (await store.load_tasks())[run.task_id].paused
@@ -188,7 +188,7 @@ async def test_history_and_state_survive_a_reopen(harness: Harness) -> None:
         pytest.skip("a memory store keeps nothing across processes")
     store = await harness.open()
     run = finished(started("a", T0))
-    store.record_run_finished(run)
+    store.deliver([run])
     store.record_skip(skipped("a", T0 + MINUTE))
     store.save_task(TaskRecord(run.task_id, "a", paused=True, last_fire_time=T0))
     await store.flush()

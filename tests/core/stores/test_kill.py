@@ -84,5 +84,5 @@ async def test_a_run_killed_mid_way_is_marked_interrupted_on_the_next_start(
                 for run in await app.store.recent_runs(limit=10)
                 if run.outcome is RunOutcome.INTERRUPTED
             ]
-    assert [(run.task_name, run.finished_at) for run in interrupted] == [("long nap", clock.now())]
+    assert [(run.task_name, run.ended_at) for run in interrupted] == [("long nap", clock.now())]
     assert "was interrupted (the process stopped during it)" in caplog.text

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sqlite3
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from aioclock_core.events import RunKind, RunOutcome
+from aioclock_core.runs import LogLine, RunKind, RunOutcome
 from aioclock_core.stores import Retention, SQLiteReader, SQLiteStore, StoreError
 from aioclock_core.stores import _sqlite_schema as schema
-from aioclock_core.stores._sqlite_runs import CHUNK_LIMIT, ENTRY
 from tests.core.stores.conftest import APP, T0, finished, started, task_id, time_limit
 
 MINUTE = timedelta(minutes=1)
@@ -30,14 +30,12 @@ def count_rows(path: Path, table: str) -> int:
     return int(count)
 
 
-def stored_runs(path: Path) -> dict[str, int]:
-    """How many runs the file holds where: chunks, journal (not checkpointed), running."""
+def query(path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    """What a person with `sqlite3` would see."""
     with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
-        (chunked,) = db.execute("SELECT COALESCE(SUM(count), 0) FROM chunks").fetchone()
-        (journal,) = db.execute("SELECT COALESCE(SUM(LENGTH(entries)), 0) FROM journal").fetchone()
-        (running,) = db.execute("SELECT COUNT(*) FROM running").fetchone()
+        rows = db.execute(sql, params).fetchall()
     db.close()
-    return {"chunks": chunked, "journal": journal // ENTRY.size, "running": running}
+    return rows
 
 
 async def until(condition: object, what: str) -> None:
@@ -61,9 +59,13 @@ async def test_a_new_file_is_wal_with_schema_version_and_app_name(path: Path) ->
     with sqlite3.connect(path) as db:
         meta = dict(db.execute("SELECT key, value FROM meta"))
         (mode,) = db.execute("PRAGMA journal_mode").fetchone()
-        (page_size,) = db.execute("PRAGMA page_size").fetchone()
-    assert meta == {"format": "aioclock history", "schema_version": "2", "app_name": APP}
-    assert (mode, page_size) == ("wal", 16384)
+    assert meta == {
+        "format": "aioclock history",
+        "schema_version": "3",
+        "app_name": APP,
+        "writer_pid": str(os.getpid()),
+    }
+    assert mode == "wal"
 
 
 @pytest.mark.parametrize(
@@ -134,15 +136,40 @@ async def test_a_second_writer_on_the_same_file_is_refused(path: Path) -> None:
     await second.close()
 
 
+@pytest.mark.parametrize("link", ["symlink", "hard link"])
+@time_limit()
+async def test_a_second_writer_through_another_name_is_refused_with_the_holders_pid(
+    path: Path, tmp_path: Path, link: str
+) -> None:
+    first = SQLiteStore(path)
+    await first.open(APP)
+    other = tmp_path / "elsewhere.sqlite3"
+    if link == "symlink":
+        other.symlink_to(path)
+    else:
+        os.link(path, other)
+    try:
+        with pytest.raises(
+            StoreError, match=rf"in use by another running app \(pid {os.getpid()}\)"
+        ):
+            await SQLiteStore(other).open(APP)
+        first.deliver([finished(started("a", T0))])
+        await first.flush()
+    finally:
+        await first.close()
+    assert len(query(path, "SELECT 1 FROM runs")) == 1
+
+
 def write_version_1_file(path: Path) -> None:
     """A file as the first release wrote it: one row per run."""
     with sqlite3.connect(path) as db:
-        schema.create_version_1(db)
+        for statement in VERSION_1:
+            db.execute(statement)
         db.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [("format", schema.FORMAT), ("schema_version", "1"), ("app_name", APP)],
         )
-        start = schema.to_micros(T0)
+        start = (T0 - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
         db.executemany(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -163,6 +190,23 @@ def write_version_1_file(path: Path) -> None:
 
 RUN_OK, RUN_FAILED, RUN_OPEN = (uuid.UUID(int=n) for n in (1, 2, 3))
 
+VERSION_1 = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY, task_id TEXT NOT NULL, task_name TEXT NOT NULL,
+        kind TEXT NOT NULL, scheduled_for INTEGER NOT NULL, started_at INTEGER NOT NULL,
+        finished_at INTEGER, outcome TEXT, duration REAL, error_type TEXT,
+        error_message TEXT, traceback TEXT, replica TEXT)""",
+    """CREATE TABLE skips (
+        id INTEGER PRIMARY KEY, task_id TEXT NOT NULL, task_name TEXT NOT NULL,
+        scheduled_for INTEGER NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
+        at INTEGER NOT NULL)""",
+    """CREATE TABLE tasks (
+        task_id TEXT PRIMARY KEY, task_name TEXT NOT NULL, paused INTEGER NOT NULL,
+        last_fire_time INTEGER)""",
+)
+"""The first release's schema: one row per run, times as integer microseconds."""
+
 
 @time_limit()
 async def test_a_version_1_file_is_migrated_with_its_runs_and_state(path: Path) -> None:
@@ -180,7 +224,7 @@ async def test_a_version_1_file_is_migrated_with_its_runs_and_state(path: Path) 
         (RUN_OK, "a", RunOutcome.SUCCEEDED),
     ]
     failed = runs[1]
-    assert (failed.kind, failed.started_at, failed.finished_at, failed.duration) == (
+    assert (failed.kind, failed.started_at, failed.ended_at, failed.duration) == (
         RunKind.MANUAL,
         T0 + timedelta(minutes=1),
         T0 + timedelta(minutes=1, seconds=2),
@@ -198,33 +242,52 @@ async def test_a_version_1_file_is_migrated_with_its_runs_and_state(path: Path) 
         meta = dict(db.execute("SELECT key, value FROM meta"))
         tables = schema.table_names(db)
     db.close()
-    assert meta["schema_version"] == "2"
-    assert "runs" not in tables
+    assert meta["schema_version"] == "3"
+    assert tables == ["meta", "run_logs", "runs", "skips", "tasks"]
+
+
+FIXTURE_V2 = Path(__file__).parent / "fixtures" / "history-v2.sqlite3"
+"""A file written by the release of schema 2 (packed runs): 4 runs in chunks, 2 in the
+journal (the process stopped before its checkpoint), 1 still going, a skip, a paused task."""
 
 
 @time_limit()
-async def test_a_later_schema_version_is_migrated_on_open(
-    path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_version_2_file_is_migrated_with_every_run(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    path.write_bytes(FIXTURE_V2.read_bytes())
     store = SQLiteStore(path)
-    await store.open(APP)
-    store.record_run_finished(finished(started("a", T0)))
-    await store.close()
-
-    def add_host_column(db: sqlite3.Connection) -> None:
-        db.execute("ALTER TABLE chunks ADD COLUMN host TEXT")
-
-    monkeypatch.setitem(schema.MIGRATIONS, 3, add_host_column)
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
-    store = SQLiteStore(path)
-    await store.open(APP)
-    await store.close()
-    with sqlite3.connect(path) as db:
-        meta = dict(db.execute("SELECT key, value FROM meta"))
-        columns = [row[1] for row in db.execute("PRAGMA table_info(chunks)")]
-    db.close()
-    assert (meta["schema_version"], meta["app_name"], columns[-1]) == ("3", APP, "host")
-    assert stored_runs(path) == {"chunks": 1, "journal": 0, "running": 0}
+    await store.open("fixture-app")
+    try:
+        interrupted = await store.mark_interrupted(T0 + timedelta(hours=1))
+        runs = await store.recent_runs(limit=100)
+        skips = await store.recent_skips()
+        tasks = await store.load_tasks()
+    finally:
+        await store.close()
+    assert sorted(r.run_id.int for r in runs) == [1, 2, 3, 4, 5, 6, 7]
+    by_number = {r.run_id.int: r for r in runs}
+    failed, manual, timed_out = by_number[2], by_number[3], by_number[4]
+    assert (failed.outcome, failed.error_type, failed.error_message) == (
+        RunOutcome.FAILED,
+        "ValueError",
+        "bad row 7",
+    )
+    assert failed.traceback == "Traceback ...\nValueError: bad row 7\n"
+    assert (failed.started_at, failed.ended_at, failed.duration) == (
+        T0 + MINUTE,
+        T0 + MINUTE + timedelta(seconds=2),
+        2.0,
+    )
+    assert manual.kind is RunKind.MANUAL and manual.duration == 0.25
+    assert (timed_out.outcome, timed_out.replica) == (RunOutcome.TIMED_OUT, "host-a")
+    assert [r.run_id.int for r in interrupted] == [7]
+    assert by_number[7].outcome is RunOutcome.INTERRUPTED
+    assert by_number[5].task_name == "report" and by_number[6].duration == 1.0
+    assert [(s.task_name, s.reason.value) for s in skips] == [("sync", "overlap")]
+    assert tasks[task_id("sync")].paused
+    # The journal's runs count, and so does the run the process died during.
+    assert tasks[task_id("report")].last_fire_time == T0 + 4 * MINUTE
+    assert query(path, "SELECT value FROM meta WHERE key = 'schema_version'") == [("3",)]
 
 
 @time_limit()
@@ -232,7 +295,7 @@ async def test_after_flush_another_process_can_read_the_runs(path: Path) -> None
     store = SQLiteStore(path, batch_interval=60)  # only flush() makes the writer write
     await store.open(APP)
     run = finished(started("a", T0))
-    store.record_run_finished(run)
+    store.deliver([run])
     await store.flush()
     with SQLiteReader(path, APP) as reader:
         assert reader.app_name == APP
@@ -245,58 +308,73 @@ async def test_after_flush_another_process_can_read_the_runs(path: Path) -> None
 async def test_writes_reach_the_file_within_a_batch_interval_without_flush(path: Path) -> None:
     store = SQLiteStore(path, batch_interval=0.01)
     await store.open(APP)
-    store.record_run_started(started("a", T0))
-    store.record_run_finished(finished(started("b", T0)))
+    going = started("a", T0)
+    store.deliver([going, finished(started("b", T0))])
     await until(
-        lambda: stored_runs(path) == {"chunks": 0, "journal": 1, "running": 1},
+        lambda: (
+            query(path, "SELECT task_name, outcome FROM runs ORDER BY task_name")
+            == [("a", None), ("b", "succeeded")]
+        ),
         "the writer wrote the batch",
+    )
+    store.deliver([finished(going)])
+    await until(
+        lambda: query(path, "SELECT outcome FROM runs WHERE task_name = 'a'") == [("succeeded",)],
+        "the run's end completed its row",
     )
     await store.close()
 
 
 @time_limit()
-async def test_a_checkpoint_moves_the_journal_into_chunks_and_reads_stay_the_same(
-    path: Path,
-) -> None:
-    store = SQLiteStore(path, batch_interval=0.01, prune_interval=3600)
+async def test_runs_are_plain_rows_anyone_can_query_with_sql(path: Path) -> None:
+    store = SQLiteStore(path)
     await store.open(APP)
-    runs = [finished(started(name, T0 + i * MINUTE)) for i, name in enumerate("abab")]
-    for run in runs:
-        store.record_run_finished(run)
-    await until(lambda: stored_runs(path)["journal"] == 4, "the batch reached the journal")
-    with SQLiteReader(path, APP) as reader:
-        before = reader.recent_runs()
-    await store.flush()  # checkpoints
-    assert stored_runs(path) == {"chunks": 4, "journal": 0, "running": 0}
-    assert count_rows(path, "chunks") == 2  # one per task
-    with SQLiteReader(path, APP) as reader:
-        assert reader.recent_runs() == before == runs[::-1]
-        assert reader.recent_runs([task_id("a")]) == [runs[2], runs[0]]
-    assert await store.recent_runs() == runs[::-1]
+    run = finished(
+        started("report", T0),
+        result="{'rows': 3}",
+        logs=(
+            LogLine(at=T0, level="INFO", message="fetched 3 rows"),
+            LogLine(at=T0 + timedelta(seconds=1), level="WARNING", message="slow"),
+        ),
+    )
+    store.deliver([run])
     await store.close()
+    assert query(path, "SELECT task_name, outcome, started_at, result FROM runs") == [
+        ("report", "succeeded", "2026-03-01T12:00:00.000000+00:00", "{'rows': 3}")
+    ]
+    assert query(
+        path,
+        "SELECT l.level, l.message FROM run_logs l JOIN runs r USING (run_id) "
+        "WHERE r.task_name = 'report' ORDER BY l.seq",
+    ) == [("INFO", "fetched 3 rows"), ("WARNING", "slow")]
+    # Times are text SQLite's date functions understand.
+    assert query(path, "SELECT (julianday(ended_at) - julianday(started_at)) * 86400 FROM runs")[0][
+        0
+    ] == pytest.approx(1.5, abs=1e-3)
 
 
 @time_limit()
-async def test_runs_of_a_process_that_died_before_its_checkpoint_are_kept(
+async def test_runs_of_a_process_that_died_are_kept_and_its_open_run_interrupted(
     path: Path, tmp_path: Path
 ) -> None:
     store = SQLiteStore(path, batch_interval=0.01, prune_interval=3600)
     await store.open(APP)
     runs = [finished(started("a", T0 + i * MINUTE)) for i in range(3)]
-    for run in runs:
-        store.record_run_finished(run)
-    await until(lambda: stored_runs(path)["journal"] == 3, "the batch reached the journal")
-    # The file as a killed process leaves it: journal written, no checkpoint, no close.
+    going = started("a", T0 + 3 * MINUTE)
+    store.deliver([*runs, going])
+    await until(lambda: len(query(path, "SELECT 1 FROM runs")) == 4, "the batch was written")
+    # The file as a killed process leaves it: written, never closed.
     copy = tmp_path / "copy.sqlite3"
     for suffix in ("", "-wal"):
         Path(f"{copy}{suffix}").write_bytes(Path(f"{path}{suffix}").read_bytes())
     await store.close()
     revived = SQLiteStore(copy)
     await revived.open(APP)
-    assert await revived.recent_runs() == runs[::-1]
-    assert (await revived.load_tasks())[task_id("a")].last_fire_time == T0 + 2 * MINUTE
+    (interrupted,) = await revived.mark_interrupted(T0 + 10 * MINUTE)
+    assert interrupted.run_id == going.run_id
+    assert (await revived.recent_runs())[1:] == runs[::-1]
+    assert (await revived.load_tasks())[task_id("a")].last_fire_time == T0 + 3 * MINUTE
     await revived.close()
-    assert stored_runs(copy) == {"chunks": 3, "journal": 0, "running": 0}
 
 
 @time_limit()
@@ -305,30 +383,41 @@ async def test_retention_bounds_what_the_file_keeps_not_only_what_reads_return(
 ) -> None:
     store = SQLiteStore(path, Retention(max_runs=4), prune_interval=3600)
     await store.open(APP)
-    for checkpoint in range(5):
-        for i in range(3):
-            at = T0 + (checkpoint * 3 + i) * MINUTE
-            store.record_run_finished(finished(started("a", at)))
-        await store.flush()  # one chunk of 3 runs per flush
-    # Whole chunks go: the newest two (6 runs) cover max_runs=4, the older three are gone.
-    assert stored_runs(path)["chunks"] == 6
-    newest = [r.started_at for r in await store.recent_runs(task_id("a"))]
-    assert newest == [T0 + m * MINUTE for m in (14, 13, 12, 11)]
+    logged = (LogLine(at=T0, level="INFO", message="x"),)
+    for minute in range(15):
+        store.deliver([finished(started("a", T0 + minute * MINUTE), logs=logged)])
+    await store.flush()  # applies the retention
+    starts = [r.started_at for r in await store.recent_runs(task_id("a"))]
+    assert starts == [T0 + m * MINUTE for m in (14, 13, 12, 11)]
+    assert query(path, "SELECT COUNT(*) FROM runs") == [(4,)]
+    assert query(path, "SELECT COUNT(*) FROM run_logs") == [(4,)]  # logs go with their runs
     await store.close()
 
 
 @time_limit()
-async def test_a_busy_task_is_split_into_chunks_of_bounded_size(path: Path) -> None:
-    store = SQLiteStore(path, Retention(max_runs=5000), prune_interval=3600)
+async def test_a_file_that_cannot_be_written_keeps_the_runs_and_says_so_once(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = SQLiteStore(path, batch_interval=0.01)
     await store.open(APP)
-    count = CHUNK_LIMIT * 2 + 5
-    for i in range(count):
-        store.record_run_finished(finished(started("busy", T0 + i * timedelta(seconds=1))))
+    writer = store._writer
+    assert writer is not None
+    good = writer.connection
+    writer.connection = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+    )
+    runs = [finished(started("a", T0 + i * MINUTE)) for i in range(3)]
+    for run in runs:
+        store.deliver([run])
+        await until(lambda: store.failure is not None, "the write failed")
+    with pytest.raises(StoreError, match="readonly"):
+        await store.flush()
+    assert caplog.text.count("Cannot write history") == 1
+    writer.connection.close()
+    writer.connection = good
     await store.flush()
-    assert count_rows(path, "chunks") == 3
-    assert stored_runs(path)["chunks"] == count
-    (newest,) = await store.recent_runs(task_id("busy"), limit=1)
-    assert newest.started_at == T0 + (count - 1) * timedelta(seconds=1)
+    assert store.failure is None and store.lost == 0
+    assert await store.recent_runs() == runs[::-1]
     await store.close()
 
 
@@ -340,7 +429,6 @@ def test_the_reader_says_when_there_is_no_history_yet(path: Path) -> None:
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"batch_size": 0},
         {"batch_interval": 0},
         {"prune_interval": -1},
         {"retention": 5},
@@ -349,16 +437,3 @@ def test_the_reader_says_when_there_is_no_history_yet(path: Path) -> None:
 def test_bad_settings_are_refused_at_construction(path: Path, kwargs: dict[str, object]) -> None:
     with pytest.raises((ValueError, TypeError), match="SQLiteStore"):
         SQLiteStore(path, **kwargs)  # type: ignore[arg-type]
-
-
-@time_limit()
-async def test_recording_only_queues_a_few_microseconds_per_record(path: Path) -> None:
-    store = SQLiteStore(path)
-    await store.open(APP)
-    runs = [started("a", T0.replace(second=i % 60)) for i in range(20_000)]
-    begin = time.perf_counter()
-    for run in runs:
-        store.record_run_started(run)
-    per_record = (time.perf_counter() - begin) / len(runs)
-    await store.close()
-    assert per_record < 5e-6, f"{per_record * 1e6:.2f} µs per record"

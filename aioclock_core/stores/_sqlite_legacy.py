@@ -1,12 +1,9 @@
-"""Runs in the SQLite history: packed entries, and the reads shared by the store and readers.
+"""Reading history files of schema version 2 (packed runs), to migrate them to plain rows.
 
-A finished run is one fixed-size entry (47 bytes). Entries are written twice, never
-one row per run: every batch appends one `journal` row holding the batch's entries
-(durable within `batch_interval`), and every checkpoint moves each task's entries
-since the last checkpoint into one `chunks` row of that task (then the journal is
-emptied). The per-task index therefore grows by one row per task per checkpoint, not
-per run, which is what keeps recording cheap. Error text and replica names, rare,
-live in `extras`; runs still going at a batch live in `running`.
+Version 2 kept each finished run as a 48-byte packed entry: every batch appended one
+`journal` row of entries, every checkpoint moved each task's entries into a `chunks`
+row; error text and replicas lived in `extras`, runs in progress in `running`. Nothing
+writes this format any more; `all_runs` reads every run of such a file.
 """
 
 from __future__ import annotations
@@ -20,8 +17,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
-from aioclock_core.events import RunKind, RunOutcome
-from aioclock_core.stores.base import Retention, RunRecord
+from aioclock_core.runs import RunKind, RunOutcome, RunRecord
+from aioclock_core.stores.base import Retention
 
 UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -41,17 +38,11 @@ OUTCOMES: tuple[RunOutcome, ...] = (
     RunOutcome.INTERRUPTED,
     RunOutcome.ABANDONED,
 )
-# Keyed by identity: enum members are singletons, and hashing an Enum runs Python code.
-KIND_CODE = {id(kind): code for code, kind in enumerate(KINDS)}
-OUTCOME_CODE = {id(outcome): code for code, outcome in enumerate(OUTCOMES)}
-SCHEDULE_CODE = KIND_CODE[id(RunKind.SCHEDULE)]
 IN_PROGRESS = 255
 """The outcome code of a run still going (only in memory, never in an entry)."""
 HAS_EXTRAS = 1
 """Flag: the run has a row in `extras` (error text, traceback or replica)."""
 LOW64 = (1 << 64) - 1
-CHUNK_LIMIT = 1024
-"""Most entries in one chunk row (a read decodes whole chunks)."""
 
 # Decoded entry fields.
 STARTED, SCHEDULED, DURATION, HIGH, LOW, TASK, KIND, OUTCOME, FLAGS = range(9)
@@ -59,88 +50,17 @@ _KIND_OFFSET, _FLAGS_OFFSET = 44, 46
 Entry = tuple[Any, ...]
 
 
-def seconds(instant: datetime) -> float:
-    """POSIX seconds of an instant (naive instants are taken as UTC)."""
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return instant.timestamp()
-
-
 def instant(value: float) -> datetime:
     """The UTC instant of POSIX seconds, exact to the microsecond it was written with."""
     return _EPOCH + timedelta(microseconds=round(value * 1e6))
-
-
-def run_key(run_id: UUID) -> bytes:
-    return run_id.bytes
 
 
 def entry_key(entry: Entry) -> bytes:
     return ((entry[HIGH] << 64) | entry[LOW]).to_bytes(16, "big")
 
 
-def record_duration(record: RunRecord) -> float:
-    if record.duration is not None:
-        return record.duration
-    end = record.finished_at or record.started_at
-    return max(0.0, (end - record.started_at).total_seconds())
-
-
-def odd_end(record: RunRecord) -> float | None:
-    """The record's finish in POSIX seconds if started_at + duration does not give it."""
-    if record.finished_at is None:
-        return None
-    derived = record.started_at + timedelta(seconds=record_duration(record))
-    return None if derived == record.finished_at else seconds(record.finished_at)
-
-
-def pack_record(task_no: int, record: RunRecord, flags: int) -> bytes:
-    """The entry of a finished RunRecord (the slow path: records built by callers)."""
-    number = record.run_id.int
-    duration = record_duration(record)
-    assert record.outcome is not None
-    return ENTRY.pack(
-        seconds(record.started_at),
-        seconds(record.scheduled_for),
-        duration,
-        number >> 64,
-        number & LOW64,
-        task_no,
-        KIND_CODE[id(record.kind)],
-        OUTCOME_CODE[id(record.outcome)],
-        flags,
-    )
-
-
 def decode(blob: bytes) -> list[Entry]:
     return list(ENTRY.iter_unpack(blob))
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """What a checkpoint needs to know of a task's entries, read column-wise."""
-
-    count: int
-    first_started: float
-    last_started: float
-    flagged: int
-    last_fire: float | None
-    """The latest firing among scheduled (not manual) runs."""
-
-
-def summarize(entries: bytes | bytearray) -> Summary:
-    doubles = memoryview(entries).cast("d")
-    starts = doubles[STARTED::6]
-    count = len(starts)
-    flags = entries[_FLAGS_OFFSET::48]
-    kinds = entries[_KIND_OFFSET::48]
-    firings = doubles[SCHEDULED::6]
-    if kinds.count(SCHEDULE_CODE) == count:
-        last_fire: float | None = max(firings)
-    else:
-        scheduled = [f for f, k in zip(firings, kinds, strict=True) if k == SCHEDULE_CODE]
-        last_fire = max(scheduled) if scheduled else None
-    return Summary(count, min(starts), max(starts), count - flags.count(0), last_fire)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +237,7 @@ def to_record(
     end = more.finished_at
     return replace(
         record,
-        finished_at=started + timedelta(seconds=duration) if end is None else instant(end),
+        ended_at=started + timedelta(seconds=duration) if end is None else instant(end),
         outcome=OUTCOMES[entry[OUTCOME]],
         duration=duration,
         error_type=more.error_type,
@@ -325,3 +245,9 @@ def to_record(
         traceback=more.traceback,
         replica=more.replica,
     )
+
+
+def all_runs(db: sqlite3.Connection) -> list[RunRecord]:
+    """Every run of a version 2 file (finished and in progress), newest first."""
+    names = load_names(db)
+    return select_runs(db, names, None, journal_entries(db), 1 << 62, None)
