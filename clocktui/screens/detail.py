@@ -37,6 +37,12 @@ class UpcomingArrived(Message):
         self.error = error
 
 
+def _one_line(text: str, width: int = 60) -> str:
+    """The first line of `text`, cut to `width` characters."""
+    first = text.splitlines()[0] if text else ""
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+
 class DetailScreen(Screen[None]):
     """Everything the console knows about one task."""
 
@@ -77,7 +83,7 @@ class DetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#runs", DataTable)
-        table.add_columns("Started", "Took", "Outcome", "Kind")
+        table.add_columns("Started", "Took", "Outcome", "Kind", "Result")
         self.query_one("#durations").border_title = "Durations"
         self.query_one("#runs").border_title = "Recent runs"
         self.query_one("#error-box").border_title = "Last error"
@@ -132,15 +138,21 @@ class DetailScreen(Screen[None]):
                 Text(format_duration(record.duration)),
                 Text(outcome_word(record.outcome), style),
                 Text(record.kind.value),
+                Text(_one_line(record.result or record.error or "")),
             )
         self.query_one("#durations", Sparkline).data = [r.duration or 0.0 for r in view.recent]
         error = self.query_one("#error", Static)
-        if view.last_traceback:
-            error.update(Text(view.last_traceback.rstrip(), "red"))
-        elif view.last_error:
-            error.update(Text(view.last_error, "red"))
-        else:
+        failure = view.last_failure
+        if failure is None:
             error.update(Text("No failure yet", "dim"))
+            return
+        text = Text((failure.traceback or view.last_error or "").rstrip(), "red", overflow="fold")
+        if failure.logs:  # what the failed run logged itself, after its traceback
+            text.append(f"\n\nLogged by this run ({len(failure.logs)} lines):\n", "bold")
+            for line in failure.logs:
+                when = format_instant(line.at, now, console.zone)
+                text.append(f"{when} {line.level:<7} {_one_line(line.message)}\n")
+        error.update(text)
 
     def _ask_upcoming(self) -> None:
         console = self.console

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from aioclock_core import AioClock, Once
 
 app = AioClock(name="history-fixture")
+logger = logging.getLogger("history-fixture")
 
 
 @app.task(trigger=Once(), name="greet")
-async def greet() -> None:
-    return None
+async def greet() -> str:
+    logger.info("greeting 3 people")
+    return "greeted 3"
 
 
 @app.task(trigger=Once(), name="explode")

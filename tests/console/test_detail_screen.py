@@ -63,3 +63,45 @@ async def test_r_in_details_runs_the_task_and_the_runs_table_grows(
         await pilot.pause()
         runs = console.screen.query_one("#runs", DataTable)
         assert str(runs.get_row_at(0)[3]) == "manual"
+
+
+@time_limit()
+async def test_details_show_a_runs_result_and_what_the_failed_run_logged() -> None:
+    import logging
+    from datetime import timezone
+
+    from aioclock_core import AioClock, Every
+    from aioclock_core.testing import FakeClock
+    from clocktui.app import make_app
+    from tests.apps.console_app import START
+
+    log = logging.getLogger("fixture.detail")
+    app = AioClock(name="detail", clock=FakeClock(start=START), loop_block_threshold=None)
+
+    @app.task(trigger=Every(seconds=10), name="import rows")
+    async def import_rows() -> dict[str, int]:
+        log.info("reading the feed")
+        if app.clock.now().second >= 10:
+            log.warning("row 7 is bad")
+            raise ValueError("row 7 is bad")
+        return {"rows": 12}
+
+    console = make_app(app, display_tz=timezone.utc, redraw_interval=0.02)
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await advance(pilot, 20)
+        select(console, "import rows")
+        await pilot.press("enter")
+        screen = console.screen
+        assert isinstance(screen, DetailScreen)
+        runs = screen.query_one("#runs", DataTable)
+        await until(lambda: runs.row_count == 2, pilot, "two runs listed")
+        assert [str(cell) for cell in runs.get_row_at(1)[2:]] == [
+            "ok",
+            "schedule",
+            "{'rows': 12}",
+        ]
+        assert str(runs.get_row_at(0)[4]) == "ValueError: row 7 is bad"
+        error = text_of(screen, "#error")
+        assert "Logged by this run (3 lines)" in error
+        assert "INFO    reading the feed" in error and "WARNING row 7 is bad" in error

@@ -58,6 +58,35 @@ def test_db_keeps_the_runs_of_a_headless_session(served_db: Path) -> None:
     assert run_count(served_db) == 2
 
 
+def test_a_headless_sessions_history_is_plain_sql(served_db: Path) -> None:
+    with sqlite3.connect(f"{served_db.resolve().as_uri()}?mode=ro", uri=True) as db:
+        runs = db.execute(
+            "SELECT task_name, outcome, started_at, result FROM runs ORDER BY task_name"
+        ).fetchall()
+        logged = db.execute(
+            "SELECT r.task_name, l.level, l.message FROM run_logs AS l "
+            "JOIN runs AS r USING (run_id) WHERE r.task_name = 'greet'"
+        ).fetchall()
+    db.close()
+    assert [(name, outcome, result) for name, outcome, _, result in runs] == [
+        ("explode", "failed", None),
+        ("greet", "succeeded", "'greeted 3'"),
+    ]
+    assert all(datetime.fromisoformat(started).tzinfo for _, _, started, _ in runs)
+    assert logged == [("greet", "INFO", "greeting 3 people")]
+
+
+def test_history_json_has_the_runs_result_and_logs(
+    served_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = history(capsys, "greet", "--db", str(served_db), "--json")
+    (run,) = json.loads(out)
+    assert code == 0 and run["result"] == "'greeted 3'"
+    assert [(line["level"], line["message"]) for line in run["logs"]] == [
+        ("INFO", "greeting 3 people")
+    ]
+
+
 def test_the_default_file_is_per_app_under_xdg_data_home(tmp_path: Path) -> None:
     result = clocktui(TARGET, "--headless", XDG_DATA_HOME=str(tmp_path))
     assert result.returncode == 0, result.stderr

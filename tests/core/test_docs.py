@@ -29,7 +29,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXCLUDED = {"benchmarks.md"}  # measured tables, owned by the benchmark runner
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
-ALLOWED_LANGUAGES = {"python", "text", "bash", "console", "toml"}
+ALLOWED_LANGUAGES = {"python", "text", "bash", "console", "toml", "sql"}
 CONTINUED = "# continued"
 MODULE_NAME = "example"
 BLOCK_TIMEOUT = 5.0
@@ -159,3 +159,69 @@ def test_relative_links_point_at_existing_files(page: Path) -> None:
         if "://" in target or target.startswith("mailto:"):
             continue
         assert (page.parent / target).exists(), f"docs/{page.name}: broken link {target!r}"
+
+
+SQL_BLOCKS = [
+    (page.name, line, code)
+    for page in pages()
+    for language, line, code in fences(page)
+    if language == "sql"
+]
+
+
+@pytest.fixture(scope="module")
+def history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A history file of a few minutes of an app whose tasks succeed, fail and log, in the
+    last hour (the docs' queries look at the last day)."""
+    import asyncio
+    import logging
+    from datetime import datetime, timedelta, timezone
+
+    from aioclock_core import AioClock, Every
+    from aioclock_core.stores import SQLiteStore
+    from aioclock_core.testing import FakeClock, serving
+
+    path = tmp_path_factory.mktemp("docs") / "reports.sqlite3"
+    start = datetime.now(timezone.utc) - timedelta(hours=1)
+    clock = FakeClock(start=start)
+    app = AioClock(name="reports", clock=clock, store=SQLiteStore(path))
+    log = logging.getLogger("docs.reports")
+
+    @app.task(trigger=Every(seconds=30), name="poll")
+    async def poll() -> int:
+        await clock.sleep(0.2)
+        return 3
+
+    @app.task(trigger=Every(minutes=1), name="upload")
+    async def upload() -> None:
+        log.warning("uploading 3 files")
+        raise ConnectionError("upload server reset the connection")
+
+    async def serve() -> None:
+        async with serving(app):
+            await clock.advance(minutes=5)
+
+    asyncio.run(serve())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("page", "line", "query"), SQL_BLOCKS, ids=[f"{p}:{n}" for p, n, _ in SQL_BLOCKS]
+)
+def test_docs_sql_queries_run_on_a_history_file(
+    history_file: Path, page: str, line: int, query: str
+) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(f"{history_file.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = db.execute(query).fetchall()
+    except sqlite3.Error as error:
+        raise AssertionError(f"docs/{page}:{line}: the query fails: {error}") from None
+    finally:
+        db.close()
+    assert rows, f"docs/{page}:{line}: the query finds nothing in a history with failures"
+
+
+def test_the_history_page_has_its_queries() -> None:
+    assert sum(page == "history.md" for page, _, _ in SQL_BLOCKS) >= 3
