@@ -101,7 +101,8 @@ class StoreRecorder(RunSink):
             self._update(event.task_id, event.task_name, last_fire_time=event.scheduled_for)
 
     def _paused(self, event: TaskPaused) -> None:
-        self._update(event.task_id, event.task_name, paused=True)
+        if not event.session_only:  # serve(paused=True) pauses this session, not for good
+            self._update(event.task_id, event.task_name, paused=True)
 
     def _resumed(self, event: TaskResumed) -> None:
         self._update(event.task_id, event.task_name, paused=False)
@@ -144,8 +145,19 @@ async def open_store(
             entry.paused = True
             restored.paused.append(entry)
         continuable = entry.task.trigger.type_ in _CONTINUABLE
-        if resume_schedules and continuable and record.last_fire_time is not None:
-            restored.resume[entry.task.id] = record.last_fire_time
+        last = record.last_fire_time
+        if resume_schedules and continuable and last is not None:
+            if last > now:
+                # A clock that was ahead (or a file from another machine): continuing
+                # after that instant would keep the task silent until then.
+                logger.warning(
+                    "Task %s: its last firing is stored as %s, in the future (a clock "
+                    "that was ahead?); its schedule continues from now instead",
+                    entry.task.name,
+                    last.isoformat(),
+                )
+                last = now
+            restored.resume[entry.task.id] = last
     return restored
 
 

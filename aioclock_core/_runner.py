@@ -58,7 +58,9 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
     except asyncio.CancelledError as cancelled:
         _note_cancellation(run, cancelled, timeout)
         raise
-    except Exception as exc:
+    # Not only Exception: a task that raises SystemExit, KeyboardInterrupt or another
+    # BaseException (sys.exit() in a job) must fail its run, not stop the whole app.
+    except BaseException as exc:
         run.error = exc
         run.outcome = RunOutcome.FAILED
         run.error_type = type(exc).__name__

@@ -407,13 +407,13 @@ class Scheduler:
             )
         return entry
 
-    def pause(self, entry: TaskEntry) -> bool:
+    def pause(self, entry: TaskEntry, session_only: bool = False) -> bool:
         if entry.paused:
             return False
         entry.paused = True
         if self.bus.active:
             self.bus.publish(
-                TaskPaused(at=self.clock.now(), task_id=entry.task.id, task_name=entry.task.name)
+                TaskPaused(self.clock.now(), entry.task.id, entry.task.name, session_only)
             )
         return True
 

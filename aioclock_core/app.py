@@ -366,7 +366,19 @@ class AioClock(ControlMixin):
                 delivery.add(sink)
         if paused:
             for entry in entries:
-                scheduler.pause(entry)
+                scheduler.pause(entry, session_only=True)
+        if restored.paused or paused:
+            reason = (
+                "all of them for this session (paused=True)"
+                if paused
+                else f"{len(restored.paused)} paused by a user in an earlier session"
+            )
+            logger.info(
+                "%d of %d tasks start paused: %s",
+                sum(entry.paused for entry in entries),
+                len(entries),
+                reason,
+            )
         if self.coordinator is not None:
             await self.coordinator.start(self.name, self.apply_remote_command, self.tasks)
         cancelled = False

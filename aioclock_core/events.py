@@ -124,10 +124,14 @@ class RunSkipped(Event):
 
 @dataclass(frozen=True, slots=True)
 class TaskPaused(Event):
-    """The task was paused: its firings are skipped until it is resumed."""
+    """The task was paused: its firings are skipped until it is resumed.
+
+    `session_only`: paused by `serve(paused=True)` (clocktui's `--paused`) for this
+    session; a store does not keep it, unlike a pause asked for by a user."""
 
     task_id: UUID
     task_name: str
+    session_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

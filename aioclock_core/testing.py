@@ -181,14 +181,17 @@ def _fire_unless_cancelled(timer: _FakeTimer) -> None:
 
 
 @asynccontextmanager
-async def serving(app: AioClock, *, grace: float = 0.0) -> AsyncIterator[AioClock]:
-    """Serve `app` in a background task for the duration of the block.
+async def serving(
+    app: AioClock, *, grace: float = 0.0, paused: bool = False
+) -> AsyncIterator[AioClock]:
+    """Serve `app` in a background task for the duration of the block (`paused`: every
+    task paused for this session, as `serve(paused=True)`).
 
     Yields once the app has started. On exit the app is shut down with `grace`
     seconds for running runs (default 0: they are cancelled), and any exception that
     serve() raised is re-raised.
     """
-    task = asyncio.create_task(app.serve(), name=f"serve:{app.name}")
+    task = asyncio.create_task(app.serve(paused=paused), name=f"serve:{app.name}")
     started = asyncio.ensure_future(app.wait_started())
     await asyncio.wait([task, started], return_when=asyncio.FIRST_COMPLETED)
     started.cancel()

@@ -59,9 +59,12 @@ class MemoryStore(Store):
             order.append(run.run_id)
             kept[run.run_id] = run
             if total is not None and len(kept) > total:
-                # The oldest run of all goes; its id may linger in its task's deque
-                # (bounded by max_runs) until that deque moves past it.
-                del kept[next(iter(kept))]
+                # The oldest run of all goes, and it is the oldest of its task too (both
+                # orders are the order of delivery), so its id leaves its task's deque.
+                oldest = kept.pop(next(iter(kept)))
+                order = by_task[oldest.task_id]
+                if order and order[0] == oldest.run_id:
+                    order.popleft()
 
     def record_skip(self, record: SkipRecord) -> None:
         skips = self._skips.get(record.task_id)

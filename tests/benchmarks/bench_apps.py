@@ -1,7 +1,8 @@
 """Apps the console and history benchmarks serve: N Every(1 s) tasks that record lateness.
 
 Configured by environment variables (the benchmark starts them as `clocktui` processes):
-BENCH_TASKS (count), BENCH_OUT (a JSON file written at shutdown with every run's lateness),
+BENCH_TASKS (count), BENCH_OUT (a JSON file written at shutdown with every run's lateness;
+without it the app records nothing of its own),
 BENCH_STORE ("memory" or a SQLite path), BENCH_PERIODS ("herd": every task every 1 s;
 "mixed": task i every 1 + i % 60 s, a table most of which is idle at any second).
 
@@ -40,10 +41,14 @@ def make() -> AioClock:
     def on_events(batch: Sequence[Event]) -> None:
         for event in batch:
             if isinstance(event, RunStarted):
-                lateness.append((event.started_at - event.scheduled_for).total_seconds())
+                run = event.run
+                lateness.append((run.started_at - run.scheduled_for).total_seconds())
 
     @asynccontextmanager
     async def lifespan(app: AioClock) -> AsyncIterator[None]:
+        if not out:  # nothing to report: serve the tasks alone (the memory benchmark)
+            yield
+            return
         subscription = app.subscribe(on_events, on_loop=True, kinds=[RunStarted])
         sampler = threading.Thread(target=sample_cpu, name="bench-cpu", daemon=True)
         sampler.start()

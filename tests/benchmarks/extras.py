@@ -1,7 +1,7 @@
 """Benchmarks of the console, the history store and replica coordination, each in fresh
 processes; their tables go into named blocks of docs/benchmarks.md.
 
-Run `python -m tests.benchmarks.extras [--only console|history|coordination] [--reps N]`
+Run `python -m tests.benchmarks.extras [--only console|history|memory|coordination] [--reps N]`
 from the project root (`python -m tests.benchmarks` runs it after the peer comparison).
 """
 
@@ -258,6 +258,76 @@ def history_section(reps: int) -> str:
     )
 
 
+MEMORY_TASKS = 2000
+MEMORY_TIMES = (20.0, 60.0)
+"""Seconds after the start at which the memory benchmark reads the RSS."""
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def rss_growth(tasks: int, root: Path = ROOT) -> tuple[float, float]:
+    """RSS (MiB) of `clocktui APP --headless --no-history` with `tasks` Every(1 s) tasks at
+    MEMORY_TIMES seconds after its start; `root` is the checkout whose code runs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, BENCH_TASKS=str(tasks), XDG_DATA_HOME=tmp, PYTHONPATH=str(root))
+        env.pop("BENCH_OUT", None)
+        args = [sys.executable, "-m", "clocktui", APP, "--factory", "--headless", "--no-history"]
+        process = subprocess.Popen(
+            args, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        started = time.monotonic()
+        readings = []
+        try:
+            for at in MEMORY_TIMES:
+                time.sleep(max(0.0, started + at - time.monotonic()))
+                readings.append(_rss_mib(process.pid))
+        finally:
+            process.terminate()
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    return readings[0], readings[1]
+
+
+def memory_section(reps: int, baseline: Path | None) -> str:
+    runs = {"this checkout": [rss_growth(MEMORY_TASKS) for _ in range(reps)]}
+    if baseline is not None:
+        runs[f"baseline ({baseline.name})"] = [
+            rss_growth(MEMORY_TASKS, baseline) for _ in range(reps)
+        ]
+    rows = []
+    for label, readings in runs.items():
+        growth = [late - early for early, late in readings]
+        rows.append(
+            f"| {label} | {statistics.median(r[0] for r in readings):.0f} MiB "
+            f"| {statistics.median(r[1] for r in readings):.0f} MiB "
+            f"| **{statistics.median(growth):+.1f} MiB** "
+            f"({min(growth):+.1f} to {max(growth):+.1f}) |"
+        )
+    early, late = MEMORY_TIMES
+    return "\n".join(
+        [
+            "## Memory: the default history levels off",
+            "",
+            f"`clocktui APP --headless --no-history` with {MEMORY_TASKS:,} `Every(1 s)` tasks "
+            f"(the default in-memory history); RSS read from /proc at {early:g} s and "
+            f"{late:g} s after the start; medians of {reps} (min to max). Target: at most "
+            "+15 MiB between the two.",
+            "",
+            f"| code | RSS at {early:g} s | RSS at {late:g} s | growth |",
+            "| --- | --- | --- | --- |",
+            *rows,
+        ]
+    )
+
+
 def coordination_section() -> str:
     if shutil.which("redis-server") is None:
         return "## Replicas: cost of coordination\n\nNot measured: redis-server is not installed."
@@ -273,13 +343,20 @@ def coordination_section() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.extras")
-    parser.add_argument("--only", choices=("console", "history", "coordination"))
+    parser.add_argument("--only", choices=("console", "history", "memory", "coordination"))
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="memory: also measure the code of this other checkout (e.g. a git worktree)",
+    )
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--window", type=float, default=15.0)
     args = parser.parse_args(argv)
     jobs = {
         "console": lambda: console_section(args.reps, args.window),
         "history": lambda: history_section(args.reps),
+        "memory": lambda: memory_section(args.reps, args.baseline),
         "coordination": coordination_section,
     }
     for name, job in jobs.items():

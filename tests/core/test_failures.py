@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from aioclock_core import AioClock, Every, Group
 from aioclock_core.events import RunFinished, RunOutcome
 from aioclock_core.exceptions import BaseAioClockException, TaskTimeoutError
@@ -85,3 +87,61 @@ async def test_group_timeout_is_the_default_and_a_task_timeout_wins(
 def test_task_timeout_error_is_a_timeout_error_and_a_package_error() -> None:
     assert issubclass(TaskTimeoutError, TimeoutError)
     assert issubclass(TaskTimeoutError, BaseAioClockException)
+
+
+class CustomBaseError(BaseException):
+    """Not an Exception: what some libraries raise to unwind."""
+
+
+@pytest.mark.parametrize(
+    "error",
+    [SystemExit(3), KeyboardInterrupt(), GeneratorExit(), CustomBaseError("unwinding")],
+    ids=["SystemExit", "KeyboardInterrupt", "GeneratorExit", "custom BaseException"],
+)
+@pytest.mark.parametrize("kind", ["async", "sync"])
+async def test_a_task_raising_a_base_exception_is_a_failed_run_and_the_app_goes_on(
+    app: AioClock, clock: FakeClock, recorder: EventRecorder, error: BaseException, kind: str
+) -> None:
+    calls = []
+
+    def body() -> None:
+        calls.append(clock.now())
+        raise error
+
+    if kind == "async":
+
+        @app.task(trigger=Every(seconds=10), name="unwinds")
+        async def unwinds() -> None:
+            body()
+
+    else:
+        app.task(trigger=Every(seconds=10), name="unwinds")(body)
+
+    async with serving(app):
+        await clock.advance(seconds=30)
+        assert app.is_running
+
+    finished = recorder.of_type(RunFinished)
+    assert len(calls) == 3
+    assert [e.run.outcome for e in finished] == [RunOutcome.FAILED] * 3
+    assert finished[0].run.error_type == type(error).__name__
+    assert type(error).__name__ in (finished[0].run.traceback or "")
+
+
+async def test_sys_exit_in_a_sync_task_is_a_failed_run_not_a_success(
+    app: AioClock, clock: FakeClock, recorder: EventRecorder
+) -> None:
+    import sys
+
+    @app.task(trigger=Every(seconds=10), name="exits")
+    def exits() -> None:
+        sys.exit(5)
+
+    async with serving(app):
+        await clock.advance(seconds=10)
+    (finished,) = recorder.of_type(RunFinished)
+    assert (finished.run.outcome, finished.run.error_type, finished.run.error_message) == (
+        RunOutcome.FAILED,
+        "SystemExit",
+        "5",
+    )

@@ -198,3 +198,20 @@ async def test_history_and_state_survive_a_reopen(harness: Harness) -> None:
     assert (await store.load_tasks())[run.task_id] == TaskRecord(
         run.task_id, "a", paused=True, last_fire_time=T0.astimezone(timezone.utc)
     )
+
+
+@time_limit()
+async def test_the_memory_store_keeps_a_bounded_total_and_forgets_evicted_runs_entirely() -> None:
+    from aioclock_core.stores import MemoryStore
+
+    store = MemoryStore(Retention(max_runs=5, max_total=12))
+    await store.open("memory")
+    for minute in range(10):
+        store.deliver([finished(started(name, T0 + minute * MINUTE)) for name in "abcd"])
+    runs = await store.recent_runs(limit=100)
+    assert len(runs) == 12  # the newest 12 of 40: 3 per task
+    assert {r.started_at for r in runs} == {T0 + m * MINUTE for m in (7, 8, 9)}
+    assert [len(order) for order in store._by_task.values()] == [3, 3, 3, 3]
+    assert len(await store.recent_runs(task_id("a"), limit=100)) == 3
+    assert Retention.in_memory() == Retention(max_runs=100, max_total=20_000)
+    assert MemoryStore().retention == Retention.in_memory()

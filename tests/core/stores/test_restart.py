@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from aioclock_core import AioClock, Every
 from aioclock_core.events import RunSkipped, SkipReason
 from aioclock_core.stores import SQLiteStore
@@ -49,11 +51,17 @@ async def running(path: Path, start: datetime, **options: object) -> AsyncIterat
 
 
 @time_limit()
-async def test_a_paused_task_stays_paused_after_a_restart(tmp_path: Path) -> None:
+async def test_a_paused_task_stays_paused_after_a_restart(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "h.sqlite3"
     async with running(path, T0) as first:
         await first.app.pause("every ten")
+    caplog.set_level("INFO", logger="aioclock")
     async with running(path, T0 + timedelta(minutes=1)) as second:
+        assert "1 of 1 tasks start paused: 1 paused by a user in an earlier session" in (
+            caplog.text
+        )
         assert second.app.snapshot("every ten").paused
         await second.clock.advance(minutes=30)
     assert second.fired == []
@@ -113,3 +121,32 @@ async def test_firings_missed_beyond_grace_are_recorded_as_missed(tmp_path: Path
         (SkipReason.MISSED, 1, T0 + 5 * PERIOD),
         (SkipReason.MISSED, 3, T0 + 4 * PERIOD),
     ]
+
+
+@time_limit()
+async def test_a_last_firing_stored_in_the_future_is_taken_as_now_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "h.sqlite3"
+    # A first process whose clock was a day ahead.
+    async with running(path, T0 + timedelta(days=1)) as ahead:
+        await ahead.clock.advance(minutes=10)
+    assert ahead.fired == [T0 + timedelta(days=1) + PERIOD]
+    async with running(path, T0) as second:
+        await second.clock.advance(minutes=10)
+    assert second.fired == [T0 + PERIOD]  # not silent until tomorrow
+    assert "last firing" in caplog.text and "in the future" in caplog.text
+
+
+@time_limit()
+async def test_paused_for_a_session_is_not_stored(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    first = Session(path, T0)
+    async with serving(first.app, paused=True):
+        await first.clock.advance(minutes=10)
+        assert first.app.snapshot("every ten").paused
+    assert first.fired == []
+    async with running(path, T0 + PERIOD) as second:
+        assert not second.app.snapshot("every ten").paused
+        await second.clock.advance(minutes=10)
+    assert second.fired == [T0 + 2 * PERIOD]
