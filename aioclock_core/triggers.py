@@ -126,15 +126,24 @@ class Every(LoopController[Literal[Triggers.EVERY]]):
     def _check_period(self) -> Every:
         if all(getattr(self, unit) is None for unit in _UNITS):
             raise ValueError("At least one time unit must be provided.")
-        if self.to_seconds < 1e-6:
+        period = self.to_seconds
+        if period == 0 and self.max_loop_count is not None:
+            return self  # aioclock's "fire max_loop_count times at once"
+        if period < 1e-6:
             given = ", ".join(
                 f"{unit}={getattr(self, unit)!r}"
                 for unit in _UNITS
                 if getattr(self, unit) is not None
             )
+            problem = (
+                "and no max_loop_count, so it would fire without end"
+                if period == 0
+                else "below the clock's resolution of 1 µs"
+            )
             raise ValueError(
-                f"Every({given}) has a period of {self.to_seconds!r} s, which would fire "
-                "continuously: give a period of at least 1 µs, e.g. Every(seconds=1)"
+                f"Every({given}) has a period of {period!r} s {problem}: give a period of "
+                "at least 1 µs, e.g. Every(seconds=1), or a period of 0 with max_loop_count=N "
+                "to fire N times at once"
             )
         return self
 
@@ -160,6 +169,8 @@ class Every(LoopController[Literal[Triggers.EVERY]]):
         if after is None:
             return anchor + timedelta(seconds=first * period)
         after = _as_utc(after)
+        if period == 0:  # every firing is at the anchor: none is strictly later than it
+            return anchor if after < anchor else None
         # Grid points are anchor + k·P, each computed afresh (never accumulated); the
         # correction loops absorb float rounding so the result is truly the first > after.
         k = max(first, math.floor((after - anchor).total_seconds() / period) + 1)
@@ -188,6 +199,8 @@ class Every(LoopController[Literal[Triggers.EVERY]]):
 
 def _describe_duration(seconds: float) -> str:
     micros = round(seconds * 1_000_000)
+    if micros == 0:
+        return "0 s"
     parts = []
     for size, label in ((86_400_000_000, "d"), (3_600_000_000, "h"), (60_000_000, "min")):
         if micros >= size:

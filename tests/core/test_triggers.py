@@ -77,6 +77,14 @@ def test_every_fires_on_the_fixed_rate_grid(trigger: Every, after: float | None,
     assert trigger.next_fire_time(after_instant, ANCHOR) == ANCHOR + timedelta(seconds=expected)
 
 
+@pytest.mark.parametrize("strategy", ["wait", "immediate"])
+def test_every_with_a_zero_period_fires_only_at_its_anchor(strategy):
+    trigger = Every(seconds=0, max_loop_count=3, first_run_strategy=strategy)
+    assert trigger.next_fire_time(None, ANCHOR) == ANCHOR
+    assert trigger.next_fire_time(ANCHOR - timedelta(seconds=1), ANCHOR) == ANCHOR
+    assert trigger.next_fire_time(ANCHOR, ANCHOR) is None
+
+
 def test_every_does_not_drift_over_many_fractional_periods():
     trigger, after = Every(seconds=0.1), None
     for _ in range(10_000):
@@ -281,6 +289,8 @@ INVALID_CASES = [
     (Every, {}, "At least one time unit must be provided."),
     (Every, {"seconds": 0}, "Every(seconds=0) has a period of 0 s"),
     (Every, {"seconds": 0, "minutes": 0.0}, "e.g. Every(seconds=1)"),
+    (Every, {"seconds": 0}, "or a period of 0 with max_loop_count=N to fire N times at once"),
+    (Every, {"seconds": 1e-9, "max_loop_count": 2}, "below the clock's resolution of 1 µs"),
     (Every, {"seconds": -1}, "seconds must be a finite number >= 0, got -1"),
     (Every, {"seconds": float("nan")}, "finite number"),
     (Every, {"hours": float("inf")}, "finite number"),
