@@ -383,12 +383,9 @@ class OrTrigger(LoopController[Literal[Triggers.OR]]):
 
     async def trigger_next(self) -> None:
         self._increment_loop_counter()
-        trigger, waiting = await self.find_closest_trigger()
-        if trigger is self:
-            return None
-        await trigger.trigger_next()
-        if waiting is not None:
-            await SYSTEM_CLOCK.sleep(waiting)
+        trigger, _ = await self.find_closest_trigger()
+        if trigger is not self:
+            await trigger.trigger_next()  # it waits for its own firing (aioclock 0.3.1)
 
     async def get_waiting_time_till_next_trigger(self) -> Union[float, None]:
         _, waiting = await self.find_closest_trigger()

@@ -401,3 +401,15 @@ async def test_legacy_or_trigger_stops_when_all_inner_triggers_stop():
         assert trigger.should_trigger()
         await asyncio.wait_for(trigger.trigger_next(), 1)
     assert not trigger.should_trigger()
+
+
+async def test_legacy_or_trigger_waits_once_for_its_closest_inner_trigger(monkeypatch):
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(triggers.SYSTEM_CLOCK, "sleep", record)
+    trigger = OrTrigger(triggers=[Every(seconds=5), Every(seconds=3)])
+    await asyncio.wait_for(trigger.trigger_next(), 1)
+    assert waits == [3]  # the inner trigger's own wait only (aioclock 0.3.1)
