@@ -243,11 +243,15 @@ class _WallClockTrigger(LoopController[TriggerTypeT], Generic[TriggerTypeT]):
 
         A naive ``now`` is read as a wall time in ``tz``, as aioclock did.
         """
-        if now is None:
-            now = SYSTEM_CLOCK.now()
-        elif now.tzinfo is None:
+        return self._seconds_until_firing(SYSTEM_CLOCK.now() if now is None else now)
+
+    def _seconds_until_firing(self, now: datetime, *, counting_now: bool = False) -> float | None:
+        """Seconds from `now` to the next firing strictly after it (or at it, `counting_now`)."""
+        if now.tzinfo is None:
             now = now.replace(tzinfo=_cron.zone(self.tz))
-        firing = self.next_fire_time(now, now)
+        # Datetimes count in µs: strictly after one µs earlier is at or after `now`.
+        after = now - timedelta(microseconds=1) if counting_now else now
+        firing = self.next_fire_time(after, now)
         return None if firing is None else (firing - now).total_seconds()
 
     async def trigger_next(self) -> None:
@@ -296,6 +300,13 @@ class At(_WallClockTrigger[Literal[Triggers.AT]]):
 
     def _expression(self) -> str:
         return self.to_cron()
+
+    def _get_next_ts(self, now: datetime) -> float:
+        """Kept for aioclock compatibility: seconds from `now` to the first firing at or
+        after it (0 when `now` is a firing instant), computed like every other firing."""
+        seconds = self._seconds_until_firing(now, counting_now=True)
+        assert seconds is not None  # an At always has a next firing
+        return seconds
 
     def describe(self) -> str:
         clock = f"{self.hour:02}:{self.minute:02}" + (f":{self.second:02}" if self.second else "")
