@@ -41,6 +41,10 @@ class _Line:
         if self.pending is not None and self.pending <= now:
             self.pending = self.trigger.next_fire_time(now, self.anchor)
 
+    def following(self, instant: datetime) -> datetime | None:
+        """The firing after `instant` (a firing of this line), not counting the limit."""
+        return self.trigger.next_fire_time(instant, self.anchor)
+
     @property
     def can_restart(self) -> bool:
         return self.trigger.restarts_after_run and (self.limit is None or self.count < self.limit)
@@ -68,6 +72,11 @@ class _EveryLine(_Line):
         self.count = 0
         self.period = period = trigger.to_seconds
         self.start_index = 0 if trigger.first_run_strategy == "immediate" else 1
+        if period == 0:  # max_loop_count firings at one instant: no grid to align or resume
+            self.anchor = anchor
+            self.index = self.start_index
+            self.pending = None if resume_from is not None else anchor
+            return
         if origin is not None:
             # A grid shared by replicas: origin + k·period, whatever each process's start.
             self.anchor = origin
@@ -95,9 +104,13 @@ class _EveryLine(_Line):
     def jump_past(self, now: datetime) -> None:
         if self.pending is not None and self.pending <= now:
             following = self.trigger.next_fire_time(now, self.anchor)
-            assert following is not None
-            self.index = round((following - self.anchor).total_seconds() / self.period)
+            if following is not None:  # None: a zero period, all of whose firings are past
+                self.index = round((following - self.anchor).total_seconds() / self.period)
             self.pending = following
+
+    def following(self, instant: datetime) -> datetime | None:
+        # A zero period fires again at the same instant (until max_loop_count stops it).
+        return instant if self.period == 0 else super().following(instant)
 
     def restart(self, anchor: datetime) -> None:
         return None  # an Every never waits for its run to end
@@ -120,7 +133,10 @@ class Timeline:
         origin: datetime | None = None,
     ) -> None:
         if isinstance(trigger, OrTrigger):
-            self._lines = [_Line(inner, anchor) for inner in trigger.triggers]
+            self._lines = [
+                _EveryLine(inner, anchor) if isinstance(inner, Every) else _Line(inner, anchor)
+                for inner in trigger.triggers
+            ]
             self._limit: int | None = trigger.max_loop_count
         else:
             if isinstance(trigger, Every):
@@ -201,28 +217,22 @@ class Timeline:
 
     def upcoming(self, count: int) -> list[datetime]:
         """The next `count` firing instants from here, without consuming them."""
-        lines = [
-            (line.trigger, line.anchor, line.pending, line.count, line.limit)
-            for line in self._lines
-        ]
+        lines = [(line, line.pending, line.count) for line in self._lines]
         result: list[datetime] = []
         total = self._count
         while len(result) < count and (self._limit is None or total < self._limit):
             best = None
-            for index, (_, _, pending, _, _) in enumerate(lines):
-                if pending is not None and (best is None or pending < lines[best][2]):  # type: ignore[operator]
+            for index, (_, pending, _) in enumerate(lines):
+                if pending is not None and (best is None or pending < lines[best][1]):  # type: ignore[operator]
                     best = index
             if best is None:
                 break
-            trigger, anchor, pending, used, limit = lines[best]
+            line, pending, used = lines[best]
             assert pending is not None
             result.append(pending)
             used += 1
-            following = (
-                None
-                if limit is not None and used >= limit
-                else trigger.next_fire_time(pending, anchor)
-            )
-            lines[best] = (trigger, anchor, following, used, limit)
+            limit = line.limit
+            following = None if limit is not None and used >= limit else line.following(pending)
+            lines[best] = (line, following, used)
             total += 1
         return result

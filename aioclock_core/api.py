@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any, TypeVar, Union
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from aioclock_core._clock import SYSTEM_CLOCK, Clock
 from aioclock_core._di import bind_dependencies, new_provider
-from aioclock_core.app import AioClock, find_task_of
+from aioclock_core._scheduler import has_pure_timeline
+from aioclock_core._timeline import Timeline
+from aioclock_core.app import AioClock, app_of, find_task_of
 from aioclock_core.exceptions import TaskIdNotFound, TaskTimeoutError
 from aioclock_core.group import is_async_function
 from aioclock_core.runs import RunRecord
 from aioclock_core.state import TaskState
 from aioclock_core.task import Task
 from aioclock_core.triggers import TriggerT
+
+if TYPE_CHECKING:
+    from fast_depends import Provider
 
 __all__ = [
     "TaskMetadata",
@@ -27,6 +34,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+logger = logging.getLogger("aioclock")
 
 
 class TaskMetadata(BaseModel):
@@ -86,21 +94,43 @@ async def run_specific_task(task_id: UUID | str, app: AioClock) -> Any:
         assert run.task is not None
         await asyncio.wait([run.task])
         if run.timed_out:
-            raise TaskTimeoutError(f"Task {task.name!r} timed out after {task.timeout:g} s")
+            raise _timed_out(task)
         if run.error is not None:
             raise run.error
         return run.result
-    call = _injected(task, app)
+    return await _within_timeout(task, app.clock, _injected(task, app.dependencies))
+
+
+def _timed_out(task: Task) -> TaskTimeoutError:
+    return TaskTimeoutError(f"Task {task.name!r} timed out after {task.timeout:g} s")
+
+
+async def _within_timeout(task: Task, clock: Clock, call: Callable[[], Awaitable[T]]) -> T:
+    """Await `call()`; past the task's timeout on `clock`, cancel it: TaskTimeoutError."""
     if task.timeout is None:
         return await call()
+    work = asyncio.ensure_future(call())
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        if not work.done():
+            expired = True
+            work.cancel("timeout")
+
+    timer = clock.call_at(clock.now() + timedelta(seconds=task.timeout), expire)
     try:
-        return await asyncio.wait_for(call(), task.timeout)
-    except asyncio.TimeoutError as exc:
-        raise TaskTimeoutError(f"Task {task.name!r} timed out after {task.timeout:g} s") from exc
+        return await work
+    except asyncio.CancelledError:
+        if not expired:
+            raise
+        raise _timed_out(task) from None
+    finally:
+        timer.cancel()
 
 
-def _injected(task: Task, app: AioClock) -> Callable[[], Awaitable[Any]]:
-    call = bind_dependencies(task.func, app.dependencies)
+def _injected(task: Task, provider: Provider) -> Callable[[], Awaitable[Any]]:
+    call = bind_dependencies(task.func, provider)
     if is_async_function(task.func):
         return call
 
@@ -145,3 +175,33 @@ async def get_metadata_of_all_tasks(app: AioClock) -> list[TaskMetadata]:
             )
         )
     return result
+
+
+async def _run_by_hand(task: Task) -> None:
+    """`Task.run()`: fire `task` as its trigger says, on its app's clock, until the trigger
+    is exhausted, as aioclock 0.3 ran a task. Each run has its dependencies injected and
+    its timeout applied; a failure is logged and the schedule goes on. It runs beside the
+    scheduler (no events, no history), for tests written against aioclock."""
+    app = app_of(task)
+    clock = app.clock if app is not None else SYSTEM_CLOCK
+    call = _injected(task, app.dependencies if app is not None else new_provider())
+
+    async def run_and_log() -> None:
+        try:
+            await _within_timeout(task, clock, call)
+        except Exception as exc:
+            logger.error("Task %s failed: %r", task.name, exc, exc_info=exc)
+
+    trigger = task.trigger
+    if not has_pure_timeline(trigger):  # an aioclock-style trigger waits in trigger_next()
+        while trigger.should_trigger():
+            await trigger.trigger_next()
+            await run_and_log()
+        return
+    timeline = Timeline(trigger, clock.now())
+    while timeline.pending is not None:
+        await clock.sleep_until(timeline.pending)
+        timeline.consume_through(clock.now())
+        await run_and_log()
+        if timeline.pending is None and timeline.can_restart:
+            timeline.restart(clock.now())

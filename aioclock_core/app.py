@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
@@ -48,8 +48,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[["AioClock"], Any]
 
 
+_START_UP_AND_SHUT_DOWN = frozenset({Triggers.ON_START_UP, Triggers.ON_SHUT_DOWN})
+"""Trigger types run around the schedule (before and after it), not by it."""
+
 _APPS: weakref.WeakSet[AioClock] = weakref.WeakSet()
 """Every app alive, to find the task (and its dependency provider) of a bare function."""
+
+
+def app_of(task: Task) -> AioClock | None:
+    """The live app `task` is registered in, if any."""
+    for app in list(_APPS):
+        if app._task_ids.get(task.id) is task:
+            return app
+    return None
 
 
 def find_task_of(func: Callable[..., Any]) -> Task | None:
@@ -224,6 +235,13 @@ class AioClock(ControlMixin):
         """aioclock 0.3 name for `tasks`."""
         return self.tasks
 
+    def _get_tasks(self, exclude_type: Collection[Triggers] | None = None) -> list[Task]:
+        """Kept for aioclock compatibility: `tasks` but those whose trigger type is in
+        `exclude_type` (default: the start-up and shut-down tasks)."""
+        if exclude_type is None:
+            exclude_type = _START_UP_AND_SHUT_DOWN
+        return [task for task in self.tasks if task.trigger.type_ not in exclude_type]
+
     @property
     def _provider(self) -> Provider:
         return self._get_provider()
@@ -336,7 +354,6 @@ class AioClock(ControlMixin):
             self._stopped = asyncio.Event()
         self._shutdown_request = self._loop.create_future()
         entries = [self._bind(task) for task in self.tasks]
-        special = {Triggers.ON_START_UP, Triggers.ON_SHUT_DOWN}
         startup = [e for e in entries if e.task.trigger.type_ == Triggers.ON_START_UP]
         shutdown = [e for e in entries if e.task.trigger.type_ == Triggers.ON_SHUT_DOWN]
         delivery = RunDelivery(self._loop)
@@ -388,7 +405,11 @@ class AioClock(ControlMixin):
                 try:
                     await self._run_all_once(scheduler, startup)
                     scheduler.start(
-                        skip={e.task.id for e in entries if e.task.trigger.type_ in special},
+                        skip={
+                            e.task.id
+                            for e in entries
+                            if e.task.trigger.type_ in _START_UP_AND_SHUT_DOWN
+                        },
                         resume=restored.resume,
                     )
                     if watchdog is not None:

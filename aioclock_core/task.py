@@ -96,6 +96,14 @@ class Task:
         """The function's own name (what aioclock 0.3 called the task name)."""
         return getattr(self.func, "__name__", self.name)
 
+    async def run(self) -> None:
+        """Kept for aioclock compatibility: run this task by hand, as its trigger says,
+        until the trigger is exhausted (dependencies injected, timeout applied, failures
+        logged). Outside the app's scheduler: no events, no history."""
+        from aioclock_core.api import _run_by_hand  # api imports app, which imports us
+
+        await _run_by_hand(self)
+
 
 def check_seconds(value: float | None, parameter: str, where: str) -> None:
     """Refuse a duration that is not a positive, finite number of seconds (None passes)."""

@@ -126,15 +126,24 @@ class Every(LoopController[Literal[Triggers.EVERY]]):
     def _check_period(self) -> Every:
         if all(getattr(self, unit) is None for unit in _UNITS):
             raise ValueError("At least one time unit must be provided.")
-        if self.to_seconds < 1e-6:
+        period = self.to_seconds
+        if period == 0 and self.max_loop_count is not None:
+            return self  # aioclock's "fire max_loop_count times at once"
+        if period < 1e-6:
             given = ", ".join(
                 f"{unit}={getattr(self, unit)!r}"
                 for unit in _UNITS
                 if getattr(self, unit) is not None
             )
+            problem = (
+                "and no max_loop_count, so it would fire without end"
+                if period == 0
+                else "below the clock's resolution of 1 µs"
+            )
             raise ValueError(
-                f"Every({given}) has a period of {self.to_seconds!r} s, which would fire "
-                "continuously: give a period of at least 1 µs, e.g. Every(seconds=1)"
+                f"Every({given}) has a period of {period!r} s {problem}: give a period of "
+                "at least 1 µs, e.g. Every(seconds=1), or a period of 0 with max_loop_count=N "
+                "to fire N times at once"
             )
         return self
 
@@ -160,6 +169,8 @@ class Every(LoopController[Literal[Triggers.EVERY]]):
         if after is None:
             return anchor + timedelta(seconds=first * period)
         after = _as_utc(after)
+        if period == 0:  # every firing is at the anchor: none is strictly later than it
+            return anchor if after < anchor else None
         # Grid points are anchor + k·P, each computed afresh (never accumulated); the
         # correction loops absorb float rounding so the result is truly the first > after.
         k = max(first, math.floor((after - anchor).total_seconds() / period) + 1)
@@ -188,6 +199,8 @@ class Every(LoopController[Literal[Triggers.EVERY]]):
 
 def _describe_duration(seconds: float) -> str:
     micros = round(seconds * 1_000_000)
+    if micros == 0:
+        return "0 s"
     parts = []
     for size, label in ((86_400_000_000, "d"), (3_600_000_000, "h"), (60_000_000, "min")):
         if micros >= size:
@@ -230,11 +243,15 @@ class _WallClockTrigger(LoopController[TriggerTypeT], Generic[TriggerTypeT]):
 
         A naive ``now`` is read as a wall time in ``tz``, as aioclock did.
         """
-        if now is None:
-            now = SYSTEM_CLOCK.now()
-        elif now.tzinfo is None:
+        return self._seconds_until_firing(SYSTEM_CLOCK.now() if now is None else now)
+
+    def _seconds_until_firing(self, now: datetime, *, counting_now: bool = False) -> float | None:
+        """Seconds from `now` to the next firing strictly after it (or at it, `counting_now`)."""
+        if now.tzinfo is None:
             now = now.replace(tzinfo=_cron.zone(self.tz))
-        firing = self.next_fire_time(now, now)
+        # Datetimes count in µs: strictly after one µs earlier is at or after `now`.
+        after = now - timedelta(microseconds=1) if counting_now else now
+        firing = self.next_fire_time(after, now)
         return None if firing is None else (firing - now).total_seconds()
 
     async def trigger_next(self) -> None:
@@ -283,6 +300,13 @@ class At(_WallClockTrigger[Literal[Triggers.AT]]):
 
     def _expression(self) -> str:
         return self.to_cron()
+
+    def _get_next_ts(self, now: datetime) -> float:
+        """Kept for aioclock compatibility: seconds from `now` to the first firing at or
+        after it (0 when `now` is a firing instant), computed like every other firing."""
+        seconds = self._seconds_until_firing(now, counting_now=True)
+        assert seconds is not None  # an At always has a next firing
+        return seconds
 
     def describe(self) -> str:
         clock = f"{self.hour:02}:{self.minute:02}" + (f":{self.second:02}" if self.second else "")
@@ -370,12 +394,9 @@ class OrTrigger(LoopController[Literal[Triggers.OR]]):
 
     async def trigger_next(self) -> None:
         self._increment_loop_counter()
-        trigger, waiting = await self.find_closest_trigger()
-        if trigger is self:
-            return None
-        await trigger.trigger_next()
-        if waiting is not None:
-            await SYSTEM_CLOCK.sleep(waiting)
+        trigger, _ = await self.find_closest_trigger()
+        if trigger is not self:
+            await trigger.trigger_next()  # it waits for its own firing (aioclock 0.3.1)
 
     async def get_waiting_time_till_next_trigger(self) -> Union[float, None]:
         _, waiting = await self.find_closest_trigger()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import uuid
@@ -68,12 +69,23 @@ async def test_run_specific_task_times_out_with_task_timeout_error(
         await clock.sleep(10)
 
     async with serving(app):
-        import asyncio
-
         call = asyncio.create_task(run_specific_task(app.tasks[0].id, app))
         await clock.advance(seconds=2)
         with pytest.raises(TaskTimeoutError):
             await call
+
+
+async def test_run_specific_task_without_serving_times_out_on_the_apps_clock(
+    app: AioClock, clock: FakeClock
+) -> None:
+    @app.task(trigger=Every(hours=1), timeout=1)
+    async def job() -> None:
+        await clock.sleep(10)
+
+    call = asyncio.create_task(run_specific_task(app.tasks[0].id, app))
+    await clock.advance(seconds=1)
+    with pytest.raises(TaskTimeoutError, match="timed out after 1 s"):
+        await call
 
 
 async def test_unknown_task_id_raises_task_id_not_found(app: AioClock) -> None:

@@ -175,6 +175,25 @@ async def test_or_trigger_fires_for_each_inner_firing_even_at_one_instant(
     assert runs == [30, 45, 60, 90, 90]
 
 
+async def test_a_zero_period_runs_its_max_loop_count_at_the_start_then_ends(
+    app: AioClock, clock: FakeClock, recorder: EventRecorder
+) -> None:
+    @app.task(trigger=Every(seconds=0, max_loop_count=3), name="burst")
+    async def burst() -> None:
+        await clock.sleep(1)
+
+    serve = asyncio.create_task(app.serve())
+    await app.wait_started()
+    assert app.upcoming("burst", 5) == [START, START]  # the first run has started
+    await clock.advance(seconds=3)
+    await asyncio.wait_for(serve, 2)  # the trigger is exhausted: no endless firing
+
+    started = recorder.of_type(RunStarted)
+    assert [e.run.scheduled_for for e in started] == [START] * 3
+    assert [e.run.started_at for e in started] == [START + timedelta(seconds=k) for k in range(3)]
+    assert recorder.of_type(RunSkipped) == []
+
+
 async def test_a_week_of_daily_cron_runs_in_simulated_time(
     app: AioClock, clock: FakeClock, recorder: EventRecorder
 ) -> None:

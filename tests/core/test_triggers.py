@@ -77,6 +77,14 @@ def test_every_fires_on_the_fixed_rate_grid(trigger: Every, after: float | None,
     assert trigger.next_fire_time(after_instant, ANCHOR) == ANCHOR + timedelta(seconds=expected)
 
 
+@pytest.mark.parametrize("strategy", ["wait", "immediate"])
+def test_every_with_a_zero_period_fires_only_at_its_anchor(strategy):
+    trigger = Every(seconds=0, max_loop_count=3, first_run_strategy=strategy)
+    assert trigger.next_fire_time(None, ANCHOR) == ANCHOR
+    assert trigger.next_fire_time(ANCHOR - timedelta(seconds=1), ANCHOR) == ANCHOR
+    assert trigger.next_fire_time(ANCHOR, ANCHOR) is None
+
+
 def test_every_does_not_drift_over_many_fractional_periods():
     trigger, after = Every(seconds=0.1), None
     for _ in range(10_000):
@@ -281,6 +289,8 @@ INVALID_CASES = [
     (Every, {}, "At least one time unit must be provided."),
     (Every, {"seconds": 0}, "Every(seconds=0) has a period of 0 s"),
     (Every, {"seconds": 0, "minutes": 0.0}, "e.g. Every(seconds=1)"),
+    (Every, {"seconds": 0}, "or a period of 0 with max_loop_count=N to fire N times at once"),
+    (Every, {"seconds": 1e-9, "max_loop_count": 2}, "below the clock's resolution of 1 µs"),
     (Every, {"seconds": -1}, "seconds must be a finite number >= 0, got -1"),
     (Every, {"seconds": float("nan")}, "finite number"),
     (Every, {"hours": float("inf")}, "finite number"),
@@ -391,3 +401,15 @@ async def test_legacy_or_trigger_stops_when_all_inner_triggers_stop():
         assert trigger.should_trigger()
         await asyncio.wait_for(trigger.trigger_next(), 1)
     assert not trigger.should_trigger()
+
+
+async def test_legacy_or_trigger_waits_once_for_its_closest_inner_trigger(monkeypatch):
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(triggers.SYSTEM_CLOCK, "sleep", record)
+    trigger = OrTrigger(triggers=[Every(seconds=5), Every(seconds=3)])
+    await asyncio.wait_for(trigger.trigger_next(), 1)
+    assert waits == [3]  # the inner trigger's own wait only (aioclock 0.3.1)
