@@ -62,6 +62,9 @@ class EventBus:
         """Whether anyone wants RunStarted/RunFinished (built on every firing otherwise not)."""
         self.wants_plans = False
         """Whether anyone wants TaskScheduled."""
+        self.on_change: Callable[[], None] | None = None
+        """Called when the subscribers change (the run delivery asks again whether anyone
+        wants started runs)."""
 
     def subscribe(
         self,
@@ -175,6 +178,8 @@ class EventBus:
         )
         self.wants_runs = everything or bool(kinds & {RunStarted, RunFinished})
         self.wants_plans = everything or TaskScheduled in kinds
+        if self.on_change is not None:
+            self.on_change()
 
     def _start_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():

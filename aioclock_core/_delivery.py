@@ -24,6 +24,9 @@ class RunDelivery:
         self._sinks: tuple[RunSink, ...] = ()
         self._pending: list[RunRecord] = []
         self._scheduled = False
+        self.wants_started = False
+        """Whether any sink takes started runs (else none is built). Worked out when a
+        sink comes or goes, or says its answer changed (`refresh`), not per run."""
 
     @property
     def sinks(self) -> tuple[RunSink, ...]:
@@ -31,14 +34,14 @@ class RunDelivery:
 
     def add(self, sink: RunSink) -> None:
         self._sinks = (*self._sinks, sink)
+        self.refresh()
 
     def remove(self, sink: RunSink) -> None:
         self._sinks = tuple(s for s in self._sinks if s is not sink)
+        self.refresh()
 
-    @property
-    def wants_started(self) -> bool:
-        """Whether any sink takes started runs (else none is built)."""
-        return any(sink.wants_started for sink in self._sinks)
+    def refresh(self) -> None:
+        self.wants_started = any(sink.wants_started for sink in self._sinks)
 
     def started(self, record: RunRecord) -> None:
         self._add(record)

@@ -381,6 +381,7 @@ class AioClock(ControlMixin):
         for sink in (store_sink, RunEvents(self._bus), *self._run_sinks, watchdog):
             if sink is not None:
                 delivery.add(sink)
+        self._bus.on_change = delivery.refresh  # someone (un)subscribed to run events
         if paused:
             for entry in entries:
                 scheduler.pause(entry, session_only=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -26,8 +26,10 @@ class MemoryStore(Store):
 
     def __init__(self, retention: Retention | None = None) -> None:
         self.retention = retention or Retention.in_memory()
-        self._runs: dict[UUID, RunRecord] = {}
-        """Every kept run by run id, oldest first (dicts keep insertion order)."""
+        self._runs: OrderedDict[UUID, RunRecord] = OrderedDict()
+        """Every kept run by run id, oldest first. An OrderedDict, not a dict: taking the
+        oldest out of a dict (`next(iter(d))`) scans the holes earlier deletions left at
+        its front, which made every firing past the total cost ~20 µs more."""
         self._by_task: dict[UUID, deque[UUID]] = {}
         self._skips: dict[UUID, deque[SkipRecord]] = {}
         self._tasks: dict[UUID, TaskRecord] = {}
@@ -61,7 +63,7 @@ class MemoryStore(Store):
             if total is not None and len(kept) > total:
                 # The oldest run of all goes, and it is the oldest of its task too (both
                 # orders are the order of delivery), so its id leaves its task's deque.
-                oldest = kept.pop(next(iter(kept)))
+                _, oldest = kept.popitem(last=False)
                 order = by_task[oldest.task_id]
                 if order and order[0] == oldest.run_id:
                     order.popleft()
