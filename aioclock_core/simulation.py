@@ -33,6 +33,7 @@ __all__ = [
     "Herd",
     "SimulatedTask",
     "Simulation",
+    "SimulationTooLarge",
     "Simulator",
     "dst_transitions",
     "simulate",
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 UTC = timezone.utc
+_STRETCH = timedelta(days=1)
+"""A simulation steps its timelines this far at a time (checking its size in between)."""
 _TRANSITION_STEP = timedelta(hours=1)
 """Steps of the search for offset changes (two changes within one step would be missed)."""
 
@@ -146,12 +149,13 @@ class Simulation:
 
     def in_order(self) -> Iterator[tuple[datetime, SimulatedTask]]:
         """Every firing as (instant, task), in time order (registration order at ties)."""
-        streams = (
-            ((instant, index, task) for instant in task.firings)
-            for index, task in enumerate(self.tasks)
-        )
+        streams = [_stream(index, task) for index, task in enumerate(self.tasks)]
         for instant, _, task in heapq.merge(*streams):
             yield instant, task
+
+
+def _stream(index: int, task: SimulatedTask) -> Iterator[tuple[datetime, int, SimulatedTask]]:
+    return ((instant, index, task) for instant in task.firings)
 
 
 class Simulator:
@@ -198,22 +202,58 @@ class Simulator:
             plans.append((task, timeline, None))
         return cls(start, plans)
 
-    def run(self, end: datetime) -> Simulation:
+    def run(self, end: datetime, max_firings: int | None = None) -> Simulation:
         """Every firing in [start, end). The simulator stays where it stands, so it can be
-        run again to another end."""
+        run again to another end.
+
+        Raises:
+            SimulationTooLarge: More than `max_firings` firings would be computed.
+            ValueError: `end` is naive or not after `start`.
+        """
         _check_aware(end, "end")
         if end <= self.start:
             raise ValueError(f"The window must end after it starts: {self.start} to {end}")
-        stepped: dict[int, tuple[datetime, ...]] = {}
-        simulated = []
-        for task, timeline, reason in self.plans:
-            firings: tuple[datetime, ...] = ()
-            if timeline is not None:
-                firings = stepped.get(id(timeline), ())
-                if id(timeline) not in stepped:
-                    firings = stepped[id(timeline)] = tuple(timeline.fork().take_until(end))
-            simulated.append(SimulatedTask(task, firings, zone_of(task.trigger), reason))
+        ahead = {
+            id(timeline): timeline.fork() for _, timeline, _ in self.plans if timeline is not None
+        }
+        taken: dict[int, list[datetime]] = {key: [] for key in ahead}
+        edge, total = self.start, 0
+        while edge < end:  # a day at a time, to stop early when the window is too large
+            edge = min(edge + _STRETCH, end)
+            for key, timeline in ahead.items():
+                before = len(taken[key])
+                taken[key] += timeline.take_until(edge)
+                total += len(taken[key]) - before
+            if max_firings is not None and total > max_firings:
+                raise SimulationTooLarge(max_firings, edge)
+        stepped = {key: tuple(firings) for key, firings in taken.items()}
+        simulated = [
+            SimulatedTask(
+                task,
+                stepped[id(timeline)] if timeline is not None else (),
+                zone_of(task.trigger),
+                why,
+            )
+            for task, timeline, why in self.plans
+        ]
         return Simulation(self.start, end, simulated)
+
+
+class SimulationTooLarge(ValueError):
+    """A simulation would hold more firings than its caller allowed.
+
+    Attributes:
+        limit: The allowed number of firings.
+        reached_at: The instant by which the simulation had passed it.
+    """
+
+    def __init__(self, limit: int, reached_at: datetime) -> None:
+        super().__init__(
+            f"The simulation passes {limit:,} firings by "
+            f"{reached_at.isoformat(sep=' ', timespec='seconds')}"
+        )
+        self.limit = limit
+        self.reached_at = reached_at
 
 
 _SHAREABLE = (Every, At, Cron, Once)
@@ -253,7 +293,11 @@ def zone_of(trigger: BaseTrigger[Any]) -> str:
 
 
 def simulate(
-    app: AioClock, start: datetime, end: datetime, tasks: Iterable[Task] | None = None
+    app: AioClock,
+    start: datetime,
+    end: datetime,
+    tasks: Iterable[Task] | None = None,
+    max_firings: int | None = None,
 ) -> Simulation:
     """Every firing of the app's tasks (or of `tasks`) in [start, end), as if the app
     started serving at `start`.
@@ -262,10 +306,11 @@ def simulate(
     persistent store's last firings are not resumed.
 
     Raises:
+        SimulationTooLarge: More than `max_firings` firings would be computed.
         ValueError: `start` or `end` is naive, or `end` is not after `start`.
     """
     chosen = app.tasks if tasks is None else list(tasks)
-    return Simulator.fresh(chosen, start, app.interval_origin).run(end)
+    return Simulator.fresh(chosen, start, app.interval_origin).run(end, max_firings)
 
 
 def dst_transitions(zone: str, start: datetime, end: datetime) -> list[DstTransition]:
