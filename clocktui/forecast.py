@@ -26,13 +26,14 @@ def median(durations: Iterable[float | None]) -> float | None:
     return statistics.median(known) if known else None
 
 
-def medians_of_model(model: ConsoleModel) -> dict[UUID, float]:
-    """Each task's median run length over the runs the console holds for it.
+def medians_of_model(model: ConsoleModel, tasks: Iterable[UUID]) -> dict[UUID, float]:
+    """The median run length of each of `tasks` over the runs the console holds for it.
 
     The one place that reads durations off the model's runs (`TaskView.recent`)."""
     found = {}
-    for task_id, view in model.tasks.items():
-        value = median(run.duration for run in view.recent)
+    for task_id in tasks:
+        view = model.tasks.get(task_id)
+        value = None if view is None else median(run.duration for run in view.recent)
         if value is not None:
             found[task_id] = value
     return found

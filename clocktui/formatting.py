@@ -6,6 +6,8 @@ import math
 from collections.abc import Collection, Sequence
 from datetime import datetime, tzinfo
 
+from rich.cells import cell_len, set_cell_size
+
 from aioclock_core.events import RunOutcome
 
 __all__ = [
@@ -15,6 +17,7 @@ __all__ = [
     "format_clock",
     "outcome_word",
     "align_columns",
+    "fit",
     "FAILED_OUTCOMES",
 ]
 
@@ -106,3 +109,14 @@ def align_columns(rows: Sequence[Sequence[str]], right: Collection[int] = ()) ->
         ]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
     return lines
+
+
+def fit(text: str, width: int, align: str = "left") -> str:
+    """Pad or cut `text` to exactly `width` terminal cells (an ellipsis marks a cut);
+    `align` is ``left`` or ``right``."""
+    text = text.replace("\n", " ")
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, max(0, width - 1)) + "…"
+    padding = " " * (width - length)
+    return padding + text if align == "right" else text + padding
