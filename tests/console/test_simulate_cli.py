@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,6 +16,7 @@ from aioclock_core.stores import SQLiteStore
 from aioclock_core.testing import FakeClock, serving
 from clocktui.cli import main
 from tests.apps import simulate_app
+from tests.core.test_docs import fences
 
 APPS = Path(__file__).parent.parent / "apps"
 TARGET = "simulate_app:app"
@@ -175,3 +178,21 @@ def test_a_bad_option_is_an_error_naming_the_value_without_a_traceback(
     assert code == 2
     assert message in err
     assert "Traceback" not in err
+
+
+def test_the_guides_commands_print_what_it_shows(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guide = Path(__file__).parent.parent.parent / "docs" / "simulate.md"
+    blocks = list(fences(guide))
+    app_source = next(code for language, _, code in blocks if language == "python")
+    (tmp_path / "reports.py").write_text(app_source, encoding="utf-8")
+    monkeypatch.delitem(sys.modules, "reports", raising=False)
+    shown = [code for language, _, code in blocks if language == "console"]
+    assert len(shown) == 2
+    for block in shown:
+        command, _, output = block.partition("\n")
+        program, *args = shlex.split(command.removeprefix("$ "))
+        assert program == "clocktui"
+        assert main([*args, "--app-dir", str(tmp_path)]) == 0
+        assert capsys.readouterr().out == output
