@@ -39,54 +39,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"clocktui {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-
-    run = commands.add_parser(
-        "run",
-        help="serve an app in the live console, or --headless (the default command)",
-        description="Serve an app's scheduler in the live console (or without a screen).",
-    )
-    add_target_arguments(run)
-    _add_run_arguments(run)
-    run.set_defaults(handler=_run)
-
-    attach = commands.add_parser(
-        "attach",
-        help="watch and control every replica of an app through Redis",
-        description="Watch and control every replica of an app through Redis, running no "
-        "task (`clocktui --attach URL --app NAME` is the same).",
-    )
-    attach.add_argument("url", metavar="URL", help="e.g. redis://host:6379/0")
-    attach.add_argument(
-        "--app", required=True, metavar="NAME", help="the app's name (AioClock(name=...))"
-    )
-    attach.set_defaults(handler=_attach)
-
     from clocktui.history import add_history_arguments
-
-    history = commands.add_parser(
-        "history",
-        help="print an app's recent runs from its history file",
-        description="Print an app's recent runs from its history file (the scheduler is "
-        "not started: the app is loaded only to learn its name and tasks).",
-    )
-    add_target_arguments(history)
-    add_history_arguments(history)
-    history.set_defaults(handler=_history)
-
     from clocktui.simulate import add_simulate_arguments
 
-    simulate = commands.add_parser(
-        "simulate",
-        help="list when every task will fire in the coming days, and what collides",
-        description="Compute every firing of every task in a window from the triggers "
-        "alone, on a fake clock: no task body and no lifespan runs (the app's module is "
-        "imported, as for any command). Shows each task's count and first and last "
-        "firings, the daylight-saving changes of its zone, tasks whose runs last longer "
-        "than their period, and instants where many tasks fire at once.",
-    )
-    add_target_arguments(simulate)
-    add_simulate_arguments(simulate)
-    simulate.set_defaults(handler=_simulate)
+    for name, summary, description, arguments, handler in (
+        (
+            "run",
+            "serve an app in the live console, or --headless (the default command)",
+            "Serve an app's scheduler in the live console (or without a screen).",
+            (add_target_arguments, _add_run_arguments),
+            _run,
+        ),
+        (
+            "attach",
+            "watch and control every replica of an app through Redis",
+            "Watch and control every replica of an app through Redis, running no task "
+            "(`clocktui --attach URL --app NAME` is the same).",
+            (_add_attach_arguments,),
+            _attach,
+        ),
+        (
+            "history",
+            "print an app's recent runs from its history file",
+            "Print an app's recent runs from its history file (the scheduler is not "
+            "started: the app is loaded only to learn its name and tasks).",
+            (add_target_arguments, add_history_arguments),
+            _history,
+        ),
+        (
+            "simulate",
+            "list when every task will fire in the coming days, and what collides",
+            "Compute every firing of every task in a window from the triggers alone, on a "
+            "fake clock: no task body and no lifespan runs (the app's module is imported, "
+            "as for any command). Shows each task's count and first and last firings, the "
+            "daylight-saving changes of its zone, tasks whose runs last longer than their "
+            "period, and instants where many tasks fire at once.",
+            (add_target_arguments, add_simulate_arguments),
+            _simulate,
+        ),
+    ):
+        command = commands.add_parser(name, help=summary, description=description)
+        for add_arguments in arguments:
+            add_arguments(command)
+        command.set_defaults(handler=handler)
     return parser
 
 
@@ -118,6 +113,13 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     history.add_argument(
         "--no-history", action="store_true", help="keep history in memory only (lost on exit)"
+    )
+
+
+def _add_attach_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("url", metavar="URL", help="e.g. redis://host:6379/0")
+    parser.add_argument(
+        "--app", required=True, metavar="NAME", help="the app's name (AioClock(name=...))"
     )
 
 
