@@ -37,6 +37,7 @@ __all__ = [
     "Simulator",
     "dst_transitions",
     "simulate",
+    "unsimulated_reason",
     "zone_of",
 ]
 
@@ -173,7 +174,8 @@ class Simulator:
     def __init__(
         self, start: datetime, plans: Iterable[tuple[Task, Timeline | None, str | None]]
     ) -> None:
-        self.start = start
+        _check_aware(start, "start")
+        self.start = start.astimezone(UTC)
         self.plans = list(plans)
 
     @classmethod
@@ -183,6 +185,7 @@ class Simulator:
         """The timelines `serve()` would start at `start` (Every grids on `origin` if
         given, as `AioClock(interval_origin=...)`)."""
         _check_aware(start, "start")
+        start = start.astimezone(UTC)
         # Built-in triggers with equal fields fire at equal instants from the same start:
         # one timeline serves them all (apps repeat Every(minutes=5) or '0 * * * *' a
         # lot; it makes the benchmark's week of 1,000 tasks several times cheaper).
@@ -211,6 +214,7 @@ class Simulator:
             ValueError: `end` is naive or not after `start`.
         """
         _check_aware(end, "end")
+        end = end.astimezone(UTC)
         if end <= self.start:
             raise ValueError(f"The window must end after it starts: {self.start} to {end}")
         ahead = {
