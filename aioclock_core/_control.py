@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 from aioclock_core._entry import TaskEntry
 from aioclock_core.coordination import CommandKind, ControlCommand, Coordinator
 from aioclock_core.exceptions import SchedulerNotRunningError
+from aioclock_core.simulation import Simulator, unsimulated_reason
 from aioclock_core.state import TaskSnapshot
 
 if TYPE_CHECKING:
@@ -145,6 +146,22 @@ class ControlMixin:
         """The task's next `count` firing instants (UTC), without consuming them."""
         scheduler = self._require_scheduler(reading=True)
         return scheduler.upcoming(scheduler.find(task), count)
+
+    def simulator(self, tasks: Iterable[UUID] | None = None) -> Simulator:
+        """Copies of the timelines of every task (or of the task ids given) as they stand
+        now, to see their firings ahead with `Simulator.run(end)` without moving them.
+
+        Call it on the scheduler's loop (or once serving stopped); `run` may then go on
+        any thread, since it only steps the copies."""
+        scheduler = self._require_scheduler(reading=True)
+        entries = scheduler.entries
+        chosen = entries.values() if tasks is None else [entries[t] for t in tasks if t in entries]
+        plans = []
+        for entry in chosen:
+            reason = unsimulated_reason(entry.task.trigger)
+            live = entry.timeline if not entry.finished and reason is None else None
+            plans.append((entry.task, None if live is None else live.fork(), reason))
+        return Simulator(scheduler.clock.now(), plans)
 
     @property
     def threadsafe(self) -> ThreadSafeControl:

@@ -17,7 +17,7 @@ from aioclock_core._clock import Clock, TimerHandle
 from aioclock_core._delivery import RunDelivery
 from aioclock_core._entry import Run, TaskEntry
 from aioclock_core._runner import execute_run
-from aioclock_core._timeline import Timeline
+from aioclock_core._timeline import Timeline, has_pure_timeline
 from aioclock_core.coordination import Coordinator
 from aioclock_core.events import (
     RunSkipped,
@@ -29,7 +29,6 @@ from aioclock_core.events import (
 from aioclock_core.exceptions import SchedulerNotRunningError, TaskIdNotFound
 from aioclock_core.runs import RunKind, RunRecord
 from aioclock_core.state import TaskSnapshot
-from aioclock_core.triggers import BaseTrigger
 
 logger = logging.getLogger("aioclock")
 
@@ -47,11 +46,6 @@ def new_run_id() -> uuid.UUID:
     """A run id unique across processes: a random 128-bit base (per process) plus a
     counter, cheaper than uuid4() on the path of every firing."""
     return uuid.UUID(int=(_run_id_base + next(_run_counter)) & ((1 << 128) - 1))
-
-
-def has_pure_timeline(trigger: BaseTrigger[Any]) -> bool:
-    """Whether the trigger answers `next_fire_time` (else: an aioclock-style legacy trigger)."""
-    return type(trigger).next_fire_time is not BaseTrigger.next_fire_time
 
 
 class Scheduler:

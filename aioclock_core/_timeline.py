@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +11,11 @@ from aioclock_core.triggers import BaseTrigger, Every, OrTrigger
 
 _FAST_FORWARD_AFTER = 10_000
 """Missed firings counted one by one before jumping straight past `now`."""
+
+
+def has_pure_timeline(trigger: BaseTrigger[Any]) -> bool:
+    """Whether the trigger answers `next_fire_time` (else: an aioclock-style legacy trigger)."""
+    return type(trigger).next_fire_time is not BaseTrigger.next_fire_time
 
 
 class _Line:
@@ -44,6 +50,12 @@ class _Line:
     def following(self, instant: datetime) -> datetime | None:
         """The firing after `instant` (a firing of this line), not counting the limit."""
         return self.trigger.next_fire_time(instant, self.anchor)
+
+    def take_until(self, end: datetime, into: list[datetime]) -> None:
+        """Consume every firing before `end`, appending each to `into`."""
+        while self.pending is not None and self.pending < end:
+            into.append(self.pending)
+            self.consume()
 
     @property
     def can_restart(self) -> bool:
@@ -100,6 +112,21 @@ class _EveryLine(_Line):
         else:
             self.index += 1
             self.pending = self.anchor + timedelta(seconds=self.index * self.period)
+
+    def take_until(self, end: datetime, into: list[datetime]) -> None:
+        # consume() in a loop of locals: a simulated week of 1,000 tasks steps 300,000
+        # grid points, and the attribute traffic of one call each was a third of it.
+        pending, index, count = self.pending, self.index, self.count
+        anchor, period, limit = self.anchor, self.period, self.limit
+        while pending is not None and pending < end:
+            into.append(pending)
+            count += 1
+            if limit is not None and count >= limit:
+                pending = None
+            else:
+                index += 1
+                pending = anchor + timedelta(seconds=index * period)
+        self.pending, self.index, self.count = pending, index, count
 
     def jump_past(self, now: datetime) -> None:
         if self.pending is not None and self.pending <= now:
@@ -178,6 +205,21 @@ class Timeline:
         self._count += 1
         self._refresh()
 
+    def take_until(self, end: datetime) -> list[datetime]:
+        """Consume every firing before `end`; returns them in order (a simulation's view
+        of the timeline: the same instants `consume()` would step through one by one)."""
+        taken: list[datetime] = []
+        if len(self._lines) == 1 and self._limit is None:
+            line = self._lines[0]
+            line.take_until(end, taken)
+            self._count += len(taken)
+            self.pending = line.pending
+            return taken
+        while self.pending is not None and self.pending < end:
+            taken.append(self.pending)
+            self.consume()
+        return taken
+
     def consume_through(self, now: datetime) -> tuple[datetime, int, datetime | None]:
         """Consume the pending firing and every later one up to `now`.
 
@@ -215,24 +257,18 @@ class Timeline:
             line.restart(now)
         self._refresh()
 
+    def fork(self) -> Timeline:
+        """An independent copy standing at the same firing (the triggers are shared: they
+        are pure), to look ahead without moving this timeline."""
+        twin = copy.copy(self)
+        twin._lines = [copy.copy(line) for line in self._lines]
+        return twin
+
     def upcoming(self, count: int) -> list[datetime]:
         """The next `count` firing instants from here, without consuming them."""
-        lines = [(line, line.pending, line.count) for line in self._lines]
+        ahead = self.fork()
         result: list[datetime] = []
-        total = self._count
-        while len(result) < count and (self._limit is None or total < self._limit):
-            best = None
-            for index, (_, pending, _) in enumerate(lines):
-                if pending is not None and (best is None or pending < lines[best][1]):  # type: ignore[operator]
-                    best = index
-            if best is None:
-                break
-            line, pending, used = lines[best]
-            assert pending is not None
-            result.append(pending)
-            used += 1
-            limit = line.limit
-            following = None if limit is not None and used >= limit else line.following(pending)
-            lines[best] = (line, following, used)
-            total += 1
+        while len(result) < count and ahead.pending is not None:
+            result.append(ahead.pending)
+            ahead.consume()
         return result

@@ -1,4 +1,4 @@
-"""`clocktui --attach URL --app NAME`: a console of a fleet of replicas, read from Redis.
+"""`clocktui attach URL --app NAME`: a console of a fleet of replicas, read from Redis.
 
 It runs no task: it polls what replicas write to Redis (their tasks, task states, runs
 and heartbeats) once a second, and sends control commands on the app's control stream.
@@ -6,12 +6,10 @@ and heartbeats) once a second, and sends control commands on the app's control s
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import socket
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, ClassVar
@@ -247,23 +245,11 @@ def _clock_time(instant: datetime) -> str:
     return instant.astimezone(datetime.now(timezone.utc).astimezone().tzinfo).strftime("%H:%M:%S")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="clocktui --attach",
-        description="Watch and control every replica of an app through Redis, running no task.",
-    )
-    parser.add_argument("--attach", required=True, metavar="URL", help="e.g. redis://host:6379/0")
-    parser.add_argument(
-        "--app", required=True, metavar="NAME", help="the app's name (AioClock(name=...))"
-    )
-    return parser
-
-
-def run_attach(argv: Sequence[str]) -> int:
-    """The attach console's entry point (from `clocktui --attach ...`); returns the exit code."""
-    args = build_parser().parse_args(argv)
+def run_attach(url: str, app_name: str) -> int:
+    """The attach console's entry point (`clocktui attach URL --app NAME`); returns the
+    exit code."""
     try:
-        reader = FleetReader(args.attach, args.app)
+        reader = FleetReader(url, app_name)
     except (ValueError, ImportError) as error:
         print(f"clocktui: error: {error}", file=sys.stderr)
         return 2

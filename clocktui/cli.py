@@ -1,10 +1,10 @@
-"""The `clocktui` command: parse arguments, load the app, run it; decide the exit code."""
+"""The `clocktui` command: one parser with subcommands; load the app, run it, pick the exit code."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from clocktui import __version__
@@ -12,7 +12,7 @@ from clocktui import __version__
 if TYPE_CHECKING:
     from aioclock_core import AioClock
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "add_target_arguments", "load_or_report"]
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 1
@@ -20,16 +20,73 @@ EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
 """The target could not be loaded: bad format, not found, not an app."""
 
+COMMANDS = ("run", "attach", "history", "simulate")
+DEFAULT_COMMAND = "run"
+_TOP_LEVEL_OPTIONS = ("-h", "--help", "--version")
+
+Handler = Callable[[argparse.Namespace], int]
+
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (also the source of `--help`)."""
+    """The argument parser of every subcommand (also the source of `--help`)."""
     parser = argparse.ArgumentParser(
         prog="clocktui",
         description="A live console for an aioclock_core app: see every task, its next "
         "run and its last outcome; run, pause and cancel with one key.",
-        epilog="`clocktui history TARGET [TASK]` prints recent runs instead "
-        "(see `clocktui history --help`).",
+        epilog="`clocktui TARGET ...` is short for `clocktui run TARGET ...`, and "
+        "`clocktui --attach URL --app NAME` for `clocktui attach URL --app NAME`. "
+        "`clocktui COMMAND --help` tells more about each command.",
     )
+    parser.add_argument("--version", action="version", version=f"clocktui {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    from clocktui.history import add_history_arguments
+    from clocktui.simulate import add_simulate_arguments
+
+    for name, summary, description, arguments, handler in (
+        (
+            "run",
+            "serve an app in the live console, or --headless (the default command)",
+            "Serve an app's scheduler in the live console (or without a screen).",
+            (add_target_arguments, _add_run_arguments),
+            _run,
+        ),
+        (
+            "attach",
+            "watch and control every replica of an app through Redis",
+            "Watch and control every replica of an app through Redis, running no task "
+            "(`clocktui --attach URL --app NAME` is the same).",
+            (_add_attach_arguments,),
+            _attach,
+        ),
+        (
+            "history",
+            "print an app's recent runs from its history file",
+            "Print an app's recent runs from its history file (the scheduler is not "
+            "started: the app is loaded only to learn its name and tasks).",
+            (add_target_arguments, add_history_arguments),
+            _history,
+        ),
+        (
+            "simulate",
+            "list when every task will fire in the coming days, and what collides",
+            "Compute every firing of every task in a window from the triggers alone, on a "
+            "fake clock: no task body and no lifespan runs (the app's module is imported, "
+            "as for any command). Shows each task's count and first and last firings, the "
+            "daylight-saving changes of its zone, tasks whose runs last longer than their "
+            "period, and instants where many tasks fire at once.",
+            (add_target_arguments, add_simulate_arguments),
+            _simulate,
+        ),
+    ):
+        command = commands.add_parser(name, help=summary, description=description)
+        for add_arguments in arguments:
+            add_arguments(command)
+        command.set_defaults(handler=handler)
+    return parser
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """TARGET, --app-dir and --factory: how a command finds the app."""
     parser.add_argument(
         "target", help="the app: 'module:attr', 'module' (attr 'app') or 'path/to/file.py:attr'"
     )
@@ -39,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--factory", action="store_true", help="the attribute is a function returning the app"
     )
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--headless", action="store_true", help="serve without a screen, logging to stderr"
     )
@@ -54,8 +114,37 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument(
         "--no-history", action="store_true", help="keep history in memory only (lost on exit)"
     )
-    parser.add_argument("--version", action="version", version=f"clocktui {__version__}")
-    return parser
+
+
+def _add_attach_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("url", metavar="URL", help="e.g. redis://host:6379/0")
+    parser.add_argument(
+        "--app", required=True, metavar="NAME", help="the app's name (AioClock(name=...))"
+    )
+
+
+def with_command(argv: Sequence[str]) -> list[str]:
+    """`argv` with its subcommand spelled out: today's short spellings are aliases."""
+    argv = list(argv)
+    if argv[:1] and argv[0] in COMMANDS:
+        return argv
+    for index, arg in enumerate(argv):
+        if arg == "--attach" or arg.startswith("--attach="):
+            rest, url = argv[:index] + argv[index + 1 :], arg.partition("=")[2]
+            following = argv[index + 1] if index + 1 < len(argv) else "-"
+            if arg == "--attach" and not following.startswith("-"):
+                url, rest = following, argv[:index] + argv[index + 2 :]
+            return ["attach", *([url] if url else []), *rest]
+    if not argv or argv[0] in _TOP_LEVEL_OPTIONS:
+        return argv
+    return [DEFAULT_COMMAND, *argv]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a `clocktui` command; returns the process exit code."""
+    args = build_parser().parse_args(with_command(sys.argv[1:] if argv is None else argv))
+    handler: Handler = args.handler
+    return handler(args)
 
 
 def load_or_report(target: str, app_dir: str | None, factory: bool) -> AioClock | int:
@@ -65,26 +154,20 @@ def load_or_report(target: str, app_dir: str | None, factory: bool) -> AioClock 
     try:
         return load_app(target, app_dir=app_dir, factory=factory)
     except LoadError as error:
-        print(f"clocktui: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return report(error)
     except UserCodeError as error:
         print(error.user_traceback, end="", file=sys.stderr)
         print(f"clocktui: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the console (or `clocktui history ...`); returns the process exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["history"]:
-        from clocktui.history import run_history
+def report(error: Exception, code: int = EXIT_USAGE) -> int:
+    """Print a one-line error the user can act on; returns `code`."""
+    print(f"clocktui: error: {error}", file=sys.stderr)
+    return code
 
-        return run_history(argv[1:])
-    if any(arg == "--attach" or arg.startswith("--attach=") for arg in argv):  # issue 6
-        from clocktui.attach import run_attach
 
-        return run_attach(argv)
-    args = build_parser().parse_args(argv)
+def _run(args: argparse.Namespace) -> int:
     app = load_or_report(args.target, args.app_dir, args.factory)
     if isinstance(app, int):
         return app
@@ -94,8 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         use_history_store(app, args.db, args.no_history)
     except (StoreError, HistoryOptionError) as error:
-        print(f"clocktui: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return report(error)
 
     if args.headless:
         from clocktui.headless import serve_headless
@@ -108,10 +190,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.run()
         host = console.host
     if isinstance(host.error, StoreError):
-        print(f"clocktui: error: {host.error}", file=sys.stderr)
-        return EXIT_USAGE
+        return report(host.error)
     if host.error is not None:
         print(host.error_traceback or "", end="", file=sys.stderr)
-        print(f"clocktui: error: the app stopped with {host.error!r}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return report(RuntimeError(f"the app stopped with {host.error!r}"), EXIT_USER_ERROR)
     return EXIT_OK
+
+
+def _attach(args: argparse.Namespace) -> int:
+    from clocktui.attach import run_attach
+
+    return run_attach(args.url, args.app)
+
+
+def _history(args: argparse.Namespace) -> int:
+    from clocktui.history import run_history
+
+    return run_history(args)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from clocktui.simulate import run_simulate
+
+    return run_simulate(args)

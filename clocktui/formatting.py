@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Sequence
 from datetime import datetime, tzinfo
+
+from rich.cells import cell_len, set_cell_size
 
 from aioclock_core.events import RunOutcome
 
@@ -13,6 +16,8 @@ __all__ = [
     "format_instant",
     "format_clock",
     "outcome_word",
+    "align_columns",
+    "fit",
 ]
 
 _OUTCOME_WORDS = {
@@ -84,3 +89,31 @@ def format_clock(instant: datetime, zone: tzinfo) -> str:
     """The console's clock: ``2026-03-28 14:00:05 UTC``."""
     local = instant.astimezone(zone)
     return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname() or ''}".rstrip()
+
+
+def align_columns(rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> list[str]:
+    """Plain-text lines of `rows` in aligned columns, two spaces apart; the columns whose
+    index is in `right` are aligned right, and the last column is not padded."""
+    if not rows:
+        return []
+    count = len(rows[0])
+    widths = [max(len(row[i]) for row in rows) for i in range(count - 1)]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(width) if index in right else cell.ljust(width)
+            for index, (cell, width) in enumerate(zip(row[:-1], widths, strict=True))
+        ]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return lines
+
+
+def fit(text: str, width: int, align: str = "left") -> str:
+    """Pad or cut `text` to exactly `width` terminal cells (an ellipsis marks a cut);
+    `align` is ``left`` or ``right``."""
+    text = text.replace("\n", " ")
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, max(0, width - 1)) + "…"
+    padding = " " * (width - length)
+    return padding + text if align == "right" else text + padding

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import sys
 from collections.abc import Sequence
 from uuid import UUID
 
@@ -13,9 +12,9 @@ from aioclock_core import AioClock
 from aioclock_core.runs import RunRecord, run_to_json
 from aioclock_core.stores import SQLiteReader, StoreError
 from aioclock_core.task import Task
-from clocktui.formatting import format_duration, outcome_word
+from clocktui.formatting import align_columns, format_duration, outcome_word
 
-__all__ = ["build_history_parser", "run_history", "format_table", "UnknownTaskError"]
+__all__ = ["add_history_arguments", "run_history", "format_table", "find_task", "UnknownTaskError"]
 
 COLUMNS = ("STARTED", "TASK", "OUTCOME", "DURATION", "ERROR")
 
@@ -24,14 +23,8 @@ class UnknownTaskError(Exception):
     """TASK names no task of the app; the message lists close names."""
 
 
-def build_history_parser() -> argparse.ArgumentParser:
-    """The parser of `clocktui history` (also the source of its --help)."""
-    parser = argparse.ArgumentParser(
-        prog="clocktui history",
-        description="Print an app's recent runs from its history file (the scheduler is "
-        "not started: the app is loaded only to learn its name and tasks).",
-    )
-    parser.add_argument("target", help="the app, as for `clocktui TARGET`")
+def add_history_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `clocktui history` after TARGET (see `clocktui.cli`)."""
     parser.add_argument("task", nargs="?", help="only this task (its name or id)")
     parser.add_argument(
         "--db", default=None, metavar="PATH", help="the history file (default: the app's)"
@@ -40,9 +33,6 @@ def build_history_parser() -> argparse.ArgumentParser:
         "--limit", type=_positive, default=20, metavar="N", help="most runs shown (20)"
     )
     parser.add_argument("--json", action="store_true", help="a JSON array instead of a table")
-    parser.add_argument("--app-dir", default=None, help="import the module from this directory")
-    parser.add_argument("--factory", action="store_true", help="the attribute returns the app")
-    return parser
 
 
 def _positive(text: str) -> int:
@@ -92,12 +82,7 @@ def format_table(runs: Sequence[RunRecord]) -> str:
                 error.splitlines()[0] if error else "",
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
-    lines = []
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
-    return "\n".join(lines)
+    return "\n".join(align_columns(rows))
 
 
 def as_json(runs: Sequence[RunRecord]) -> str:
@@ -106,12 +91,11 @@ def as_json(runs: Sequence[RunRecord]) -> str:
     return json.dumps([run_to_json(run) for run in runs], indent=2)
 
 
-def run_history(argv: Sequence[str]) -> int:
-    """Run `clocktui history`; returns the exit code."""
-    from clocktui.cli import EXIT_OK, EXIT_USAGE, load_or_report
+def run_history(args: argparse.Namespace) -> int:
+    """Run `clocktui history` with the parsed arguments; returns the exit code."""
+    from clocktui.cli import EXIT_OK, load_or_report, report
     from clocktui.storage import HistoryOptionError, history_path
 
-    args = build_history_parser().parse_args(argv)
     app = load_or_report(args.target, args.app_dir, args.factory)
     if isinstance(app, int):
         return app
@@ -120,7 +104,6 @@ def run_history(argv: Sequence[str]) -> int:
         with SQLiteReader(history_path(app, args.db), app.name) as reader:
             runs = reader.recent_runs(task_ids, args.limit)
     except (StoreError, HistoryOptionError, UnknownTaskError) as error:
-        print(f"clocktui: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return report(error)
     print(as_json(runs) if args.json else format_table(runs))
     return EXIT_OK

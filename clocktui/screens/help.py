@@ -22,6 +22,7 @@ KEYS = (
     ("/", "Filter tasks by name or group (escape clears)"),
     ("s", "Cycle the sort: name, next run, state, failures, last run, group"),
     ("l", "Show all logs, or only the selected task's"),
+    ("t", "Timeline of the shown tasks' coming firings (+ / - for a day or a week)"),
     ("↑ ↓ pgup pgdn", "Move the selection"),
     ("ctrl+p", "Command palette: Run / Pause / Resume <task>"),
     ("?", "This help"),

@@ -43,6 +43,7 @@ class MainScreen(Screen[None]):
         Binding("/", "filter", "Filter"),
         Binding("s", "sort", "Sort"),
         Binding("l", "logs", "Logs all/task"),
+        Binding("t", "timeline", "Timeline"),
         Binding("?", "help", "Help"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -137,6 +138,13 @@ class MainScreen(Screen[None]):
             from clocktui.screens.detail import DetailScreen
 
             self.app.push_screen(DetailScreen(view.task_id))
+
+    def action_timeline(self) -> None:
+        from clocktui.screens.timeline import TimelineScreen
+
+        selected = self.table.selected
+        order = list(self.table.order)
+        self.app.push_screen(TimelineScreen(order, selected.task_id if selected else None))
 
     def action_help(self) -> None:
         from clocktui.screens.help import HelpScreen

@@ -8,7 +8,6 @@ from datetime import datetime, tzinfo
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -19,6 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from clocktui.formatting import (
+    fit,
     format_countdown,
     format_duration,
     format_instant,
@@ -367,10 +367,10 @@ class TaskTable(ScrollView, can_focus=True):
         gap = " " * _GAP
         for (cell, cell_style), column, width in zip(cells, COLUMNS, widths, strict=True):
             if cell_style is None:
-                text.append(_fit(cell, width, column.align))
+                text.append(fit(cell, width, column.align))
             else:
                 segments.append(Segment("".join(text), style))
-                segments.append(Segment(_fit(cell, width, column.align), style + cell_style))
+                segments.append(Segment(fit(cell, width, column.align), style + cell_style))
                 text = []
             text.append(gap)
         segments.append(Segment("".join(text), style))
@@ -418,13 +418,3 @@ def _spans(lines: list[int]) -> list[tuple[int, int]]:
         else:
             spans.append((y, 1))
     return spans
-
-
-def _fit(text: str, width: int, align: str) -> str:
-    """Pad or cut `text` to exactly `width` cells (an ellipsis marks a cut)."""
-    text = text.replace("\n", " ")
-    length = cell_len(text)
-    if length > width:
-        return set_cell_size(text, max(0, width - 1)) + "…"
-    padding = " " * (width - length)
-    return padding + text if align == "right" else text + padding

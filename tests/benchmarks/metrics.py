@@ -92,6 +92,7 @@ EXTRACTORS: dict[str, Callable[[dict[str, Any]], Metrics]] = {
     "first-run": first_run_metrics,
     "import": import_metrics,
     "simulated": simulated_metrics,
+    "simulate-ahead": simulated_metrics,
 }
 
 

@@ -83,4 +83,15 @@ def build_plan(quick: bool, reps: int | None) -> list[Case]:
     cases.append(
         Case("simulated", "1 week, 1,000 tasks", "simulated", (), reps, 600, peers=("ours",))
     )
+    cases.append(
+        Case(
+            "simulated",
+            "1 week, 1,000 tasks, computed ahead",
+            "simulate-ahead",
+            (),
+            max(reps, 5),
+            120,
+            peers=("ours",),
+        )
+    )
     return cases

@@ -46,7 +46,11 @@ among the real schedulers (the floor is a reference, not a contestant).
   body's `time.time()` of a task with an immediate first run (includes interpreter start).
 - **Simulated week** (ours only: the other schedulers have no fake clock): 1,000 mixed Every,
   Cron and At tasks in several time zones, `await clock.advance(days=7)` on
-  `aioclock_core.testing.FakeClock`; wall and CPU seconds and firings executed.
+  `aioclock_core.testing.FakeClock`; wall and CPU seconds and firings executed. The
+  "computed ahead" row is what `clocktui simulate` computes for the same tasks and week:
+  `aioclock_core.simulation.simulate()` (every firing, from the scheduler's own timelines,
+  no body run), the herds and the DST changes of the tasks' zones; tasks with equal
+  built-in triggers share one timeline. CPU = `time.process_time()` around that work.
 """
 
 RERUN = """\

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timezone
+from datetime import timedelta, timezone
 from typing import TypeVar
 
 import pytest
 from textual.pilot import Pilot
 
+from aioclock_core import AioClock
 from aioclock_core.testing import FakeClock
 from clocktui.app import ClockConsole, make_app
 from clocktui.model import SchedulerPhase, TaskView
+from clocktui.screens.timeline import TimelineScreen
 from clocktui.widgets.task_table import TaskTable
 from tests.apps import console_app
 from tests.bounds import time_limit  # noqa: F401 - re-exported to the tests here
@@ -25,10 +27,13 @@ REDRAW_INTERVAL = 0.02
 """The tests' redraw throttle (the default 0.25 s would only make them wait longer)."""
 
 
-def build_console(*, fail: bool = True, paused: bool = False) -> ClockConsole:
-    """The console of a fresh fixture app: UTC display, pinned theme, frozen clock."""
+def build_console(
+    *, fail: bool = True, paused: bool = False, target: AioClock | None = None
+) -> ClockConsole:
+    """The console of a fresh fixture app (`target`, default the console fixture app): UTC
+    display, pinned theme, frozen clock."""
     console = make_app(
-        console_app.make(fail=fail),
+        target or console_app.make(fail=fail),
         display_tz=timezone.utc,
         paused=paused,
         redraw_interval=REDRAW_INTERVAL,
@@ -110,3 +115,23 @@ def select(console: ClockConsole, name: str) -> TaskView:
     view = next(v for v in console.model.tasks.values() if v.name == name)
     console.screen.query_one(TaskTable).select(view.task_id)
     return view
+
+
+async def open_timeline(
+    pilot: Pilot[object], span: timedelta = timedelta(hours=1)
+) -> TimelineScreen:
+    """Press t (if the timeline is not open yet) and wait until it shows `span`."""
+    console = pilot.app
+    assert isinstance(console, ClockConsole)
+    if not isinstance(console.screen, TimelineScreen):
+        await pilot.press("t")
+    screen = console.screen
+    assert isinstance(screen, TimelineScreen)
+
+    def drawn() -> bool:
+        data = screen.chart.data
+        return data is not None and data.simulation.end - data.simulation.start == span
+
+    await until(drawn, pilot, f"the timeline showed {span}")
+    await pilot.pause()
+    return screen

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from textual.pilot import Pilot
 
 from clocktui.app import ClockConsole
 from clocktui.screens.detail import DetailScreen
-from tests.console.conftest import SIZE, advance, build_console, select, started, until
+from tests.apps import timeline_app
+from tests.console.conftest import (
+    SIZE,
+    advance,
+    build_console,
+    open_timeline,
+    select,
+    started,
+    until,
+)
 
 __all__ = ["Scene", "SCENES", "SIZE"]
 
@@ -83,6 +93,23 @@ async def _paused(pilot: Pilot[object]) -> None:
     await advance(pilot, 35)
 
 
+async def _timeline(pilot: Pilot[object]) -> None:
+    await started(pilot)
+    await advance(pilot, 15 * 60)  # the shards fired together; slow sync's runs took 5 min
+    select(_console(pilot), "slow sync")
+    await open_timeline(pilot)
+
+
+async def _timeline_day(pilot: Pilot[object]) -> None:
+    await _timeline(pilot)
+    await pilot.press("plus")
+    await open_timeline(pilot, timedelta(days=1))
+
+
+def _timeline_console() -> ClockConsole:
+    return build_console(target=timeline_app.make())
+
+
 SCENES = {
     scene.name: scene
     for scene in (
@@ -92,6 +119,8 @@ SCENES = {
         Scene("help", lambda: build_console(fail=False), _help),
         Scene("filter", lambda: build_console(fail=False), _filter),
         Scene("paused", lambda: build_console(fail=False, paused=True), _paused),
+        Scene("timeline", _timeline_console, _timeline),
+        Scene("timeline-day", _timeline_console, _timeline_day),
     )
 }
 """Scenes with a snapshot test; stable across machines and Python versions."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from clocktui import __version__
+from clocktui.cli import main, with_command
 
 ROOT = Path(__file__).parent.parent.parent
 APPS = ROOT / "tests" / "apps"
@@ -115,3 +116,61 @@ def test_headless_app_whose_lifespan_fails_exits_1_with_its_traceback() -> None:
     result = clocktui("lifespan_fails:app", "--app-dir", str(APPS), "--headless")
     assert result.returncode == 1
     assert "RuntimeError: cannot reach the database" in result.stderr
+
+
+def test_help_lists_every_command_including_attach() -> None:
+    result = clocktui("--help")
+    assert result.returncode == 0
+    listed = result.stdout.split("commands:")[1]
+    for command in ("run", "attach", "history", "simulate"):
+        assert f"\n    {command} " in listed
+    assert "clocktui TARGET ...` is short for `clocktui run TARGET" in " ".join(
+        result.stdout.split()
+    )
+
+
+@pytest.mark.parametrize("command", ["run", "attach", "history", "simulate"])
+def test_each_command_has_its_own_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main([command, "--help"])
+    assert exit.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: clocktui {command} ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "spelled_out"),
+    [
+        (["myapp:app"], ["run", "myapp:app"]),
+        (["myapp:app", "--headless"], ["run", "myapp:app", "--headless"]),
+        (["--app-dir", "src", "myapp:app"], ["run", "--app-dir", "src", "myapp:app"]),
+        (["run", "myapp:app"], ["run", "myapp:app"]),
+        (["history", "myapp:app", "--json"], ["history", "myapp:app", "--json"]),
+        (["simulate", "myapp:app"], ["simulate", "myapp:app"]),
+        (["--attach", "redis://h/0", "--app", "b"], ["attach", "redis://h/0", "--app", "b"]),
+        (["--app", "b", "--attach=redis://h/0"], ["attach", "redis://h/0", "--app", "b"]),
+        (["attach", "redis://h/0", "--app", "b"], ["attach", "redis://h/0", "--app", "b"]),
+        (["--help"], ["--help"]),
+        (["--version"], ["--version"]),
+        ([], []),
+    ],
+)
+def test_todays_spellings_are_aliases_of_the_subcommands(
+    argv: list[str], spelled_out: list[str]
+) -> None:
+    assert with_command(argv) == spelled_out
+
+
+def test_a_target_alone_runs_it_as_run_does() -> None:
+    short, long = (
+        clocktui(str(APPS / "loader_target.py:answer")),
+        clocktui("run", str(APPS / "loader_target.py:answer")),
+    )
+    assert (short.returncode, short.stderr) == (long.returncode, long.stderr)
+    assert short.returncode == 2 and "is a int, not an AioClock" in short.stderr
+
+
+def test_attach_without_its_url_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(["--attach", "--app", "b"])
+    assert exit.value.code == 2
+    assert "the following arguments are required: URL" in capsys.readouterr().err

@@ -18,6 +18,7 @@ PUBLIC_MODULES = [
     "aioclock_core.events",
     "aioclock_core.exceptions",
     "aioclock_core.logs",
+    "aioclock_core.simulation",
     "aioclock_core.state",
     "aioclock_core.stores",
     "aioclock_core.coordination",

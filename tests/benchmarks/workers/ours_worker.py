@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness import TaskSpec, first_run_strategy, main
-from ours_simulated import run_simulated_week
+from ours_simulated import run_simulated_week, run_simulation_ahead
 
 from aioclock_core import AioClock, Every
 
@@ -30,4 +30,7 @@ class OursAdapter:
 
 
 if __name__ == "__main__":
-    main(OursAdapter(), extra={"simulated": run_simulated_week})
+    main(
+        OursAdapter(),
+        extra={"simulated": run_simulated_week, "simulate-ahead": run_simulation_ahead},
+    )
