@@ -1,4 +1,5 @@
-"""Control API of a serving app: pause, resume, run now, cancel, shut down, state snapshots."""
+"""Control API of a serving app: pause, resume, run now, cancel, remove and reschedule
+tasks, shut down, state snapshots."""
 
 from __future__ import annotations
 
@@ -6,14 +7,18 @@ import asyncio
 import concurrent.futures
 from collections.abc import Coroutine, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from uuid import UUID, uuid4
 
 from aioclock_core._entry import TaskEntry
 from aioclock_core.coordination import CommandKind, ControlCommand, Coordinator
+from aioclock_core.events import TaskRemoved, TaskRescheduled
 from aioclock_core.exceptions import SchedulerNotRunningError
+from aioclock_core.runs import RunRecord
 from aioclock_core.simulation import Simulator, unsimulated_reason
 from aioclock_core.state import TaskSnapshot
+from aioclock_core.task import Task, check_trigger
+from aioclock_core.triggers import BaseTrigger
 
 if TYPE_CHECKING:
     from aioclock_core._scheduler import Scheduler
@@ -105,20 +110,73 @@ class ControlMixin:
         await self._share(CommandKind.RESUME_ALL, None, uuid4())
         return changed
 
-    async def run_now(self, task: TaskRef) -> UUID | None:
+    @overload
+    async def run_now(self, task: TaskRef, *, wait: Literal[False] = False) -> UUID | None: ...
+
+    @overload
+    async def run_now(self, task: TaskRef, *, wait: Literal[True]) -> RunRecord | None: ...
+
+    async def run_now(self, task: TaskRef, *, wait: bool = False) -> UUID | RunRecord | None:
         """Start a run now, through the same path as a scheduled run (DI, timeout, events).
 
         The overlap rule applies: if the task already has `max_concurrent_runs` runs
         going, the request is skipped (a RunSkipped event says so) and None is returned.
-        A paused task can still be run by hand. Returns the new run's id. With
-        replicas, the request is shared and exactly one replica runs it.
+        A paused task can still be run by hand. Returns the new run's id, or with
+        `wait=True` waits for the run to end and returns its `RunRecord` (outcome,
+        `result`, logs). With replicas, the request is shared and exactly one replica
+        runs it (waiting then returns None on the replicas that did not).
         """
         entry = self._entry(task)
         request = uuid4()
         claim_key = str(request) if self.coordinator is not None else None
         run = self._require_scheduler().run_now(entry, claim_key=claim_key)
         await self._share(CommandKind.RUN_NOW, entry.task.id, request)
-        return None if run is None else run.run_id
+        if run is None:
+            return None
+        if not wait:
+            return run.run_id
+        assert run.task is not None
+        await asyncio.wait([run.task])
+        return run.record
+
+    # ----- tasks while serving ---------------------------------------------------------
+    def _forget(self, task: Task) -> None:
+        raise NotImplementedError
+
+    async def remove_task(self, task: TaskRef, *, cancel_running: bool = False) -> bool:
+        """Remove a task: no more firings or retries (a run going ends on its own unless
+        `cancel_running`), gone from `app.tasks`; its history stays. Returns whether a run
+        was cancelled. With replicas, each process removes it in its own code."""
+        scheduler = self._require_scheduler()
+        entry = scheduler.find(task)
+        cancelled = scheduler.cancel_runs(entry) > 0 if cancel_running else False
+        scheduler.remove(entry)
+        self._forget(entry.task)
+        if scheduler.bus.active:
+            scheduler.bus.publish(
+                TaskRemoved(scheduler.clock.now(), entry.task.id, entry.task.name)
+            )
+        return cancelled
+
+    async def reschedule(self, task: TaskRef, trigger: BaseTrigger[Any]) -> None:
+        """Give a task a new trigger and plan it afresh from now (an exhausted task fires
+        again). A `TaskRescheduled` event says so."""
+        scheduler = self._require_scheduler()
+        entry = scheduler.find(task)
+        check_trigger(trigger, f"reschedule({entry.task.name!r})")
+        if entry.legacy:
+            raise ValueError(
+                f"reschedule({entry.task.name!r}): its trigger is an aioclock-style custom "
+                "trigger that runs its own loop; remove the task and register it anew"
+            )
+        entry.task.trigger = trigger
+        scheduler.reschedule(entry)
+        if scheduler.bus.active:
+            scheduler.bus.publish(
+                TaskRescheduled(
+                    scheduler.clock.now(), entry.task.id, entry.task.name, trigger.describe()
+                )
+            )
 
     async def cancel_run(self, task: TaskRef) -> int:
         """Cancel the task's running runs (outcome: cancelled); returns how many."""
@@ -205,8 +263,21 @@ class ThreadSafeControl:
     def resume_all(self) -> concurrent.futures.Future[int]:
         return self._submit(self._app.resume_all())
 
-    def run_now(self, task: TaskRef) -> concurrent.futures.Future[UUID | None]:
-        return self._submit(self._app.run_now(task))
+    def run_now(
+        self, task: TaskRef, *, wait: bool = False
+    ) -> concurrent.futures.Future[UUID | RunRecord | None]:
+        """`wait=True`: the future's result is the finished run's `RunRecord`."""
+        return self._submit(self._app.run_now(task, wait=wait))  # type: ignore[call-overload]
+
+    def remove_task(
+        self, task: TaskRef, *, cancel_running: bool = False
+    ) -> concurrent.futures.Future[bool]:
+        return self._submit(self._app.remove_task(task, cancel_running=cancel_running))
+
+    def reschedule(
+        self, task: TaskRef, trigger: BaseTrigger[Any]
+    ) -> concurrent.futures.Future[None]:
+        return self._submit(self._app.reschedule(task, trigger))
 
     def cancel_run(self, task: TaskRef) -> concurrent.futures.Future[int]:
         return self._submit(self._app.cancel_run(task))

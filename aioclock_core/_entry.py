@@ -72,6 +72,10 @@ class Run:
     error_message: str | None = None
     traceback: str | None = None
     claim_key: str | None = None
+    delay: float = 0.0
+    """Seconds the run waits before it starts (its jitter)."""
+    record: RunRecord | None = None
+    """The finished record, once the run is over."""
     logs: list[LogLine] | None = None
     log_chars: int = 0
     logs_dropped: int = 0

@@ -144,7 +144,10 @@ async def open_store(
         if record.paused:
             entry.paused = True
             restored.paused.append(entry)
-        continuable = entry.task.trigger.type_ in _CONTINUABLE
+        trigger = entry.task.trigger
+        continuable = trigger.type_ in _CONTINUABLE or (
+            trigger.type_ == Triggers.ONCE and getattr(trigger, "at", None) is not None
+        )  # a Once at a date that fired already must not fire again
         last = record.last_fire_time
         if resume_schedules and continuable and last is not None:
             if last > now:

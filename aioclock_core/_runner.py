@@ -31,7 +31,13 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
     clock = scheduler.clock
     delivery = scheduler.delivery
     if scheduler.coordinator is not None and not await _claimed(scheduler, entry, run):
-        return
+        return  # the claim is on the nominal instant: jitter never splits a firing
+    if run.delay:
+        try:
+            await clock.sleep(run.delay)
+        except asyncio.CancelledError:  # shutdown (or a cancel) before its jittered start
+            scheduler.run_declined(entry, run, SkipReason.MISSED, "cancelled before it started")
+            raise
     set_current_run(run)
     run.started_at = started_at = clock.now()
     started = clock.monotonic()
@@ -73,7 +79,7 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
         run.duration = clock.monotonic() - started
         # The record leaves before the scheduler counts the run as over, so that a sink
         # told "idle" has always had the run's end first.
-        record = run.finished_record()
+        run.record = record = run.finished_record()
         delivery.finished(record)
         scheduler.run_ended(entry, run, record)
 

@@ -7,6 +7,7 @@ import gc
 import heapq
 import itertools
 import logging
+import random
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from aioclock_core.events import (
     TaskResumed,
     TaskScheduled,
 )
-from aioclock_core.exceptions import SchedulerNotRunningError, TaskIdNotFound
+from aioclock_core.exceptions import SchedulerNotRunningError, TaskIdNotFound, TaskTimeoutError
 from aioclock_core.runs import RunKind, RunRecord
 from aioclock_core.state import TaskSnapshot
 
@@ -65,8 +66,10 @@ class Scheduler:
         claim_margin: float = 300.0,
         delivery: RunDelivery | None = None,
         replica: str | None = None,
+        jitter_source: random.Random | None = None,
     ) -> None:
         self.clock = clock
+        self.jitter_source = jitter_source or random.Random()
         self.bus = bus
         self.coordinator = coordinator
         self.interval_origin = interval_origin
@@ -93,6 +96,8 @@ class Scheduler:
         self._running = 0
         self._dispatching = False
         self._started = False
+        self._retries: dict[TimerHandle, TaskEntry] = {}
+        """Retries waiting for their moment (they keep the app serving)."""
 
     # ----- lifecycle -------------------------------------------------------------
     def start(
@@ -109,22 +114,56 @@ class Scheduler:
         anchor = self.clock.now()
         self._dispatching = True
         for entry in self.entries.values():
-            if entry.task.id in skip:
-                continue
-            self._live += 1
-            if has_pure_timeline(entry.task.trigger):
-                entry.timeline = Timeline(
-                    entry.task.trigger, anchor, resume.get(entry.task.id), self.interval_origin
-                )
-                self._plan(entry)
-            else:
-                entry.legacy = True
-                loop_task = asyncio.get_running_loop().create_task(self._legacy_loop(entry))
-                self._legacy_loops.add(loop_task)
-                loop_task.add_done_callback(self._legacy_loops.discard)
+            if entry.task.id not in skip:
+                self._begin(entry, anchor, resume.get(entry.task.id))
         self._dispatching = False
         self._started = True
         self._check_idle()
+        self._arm()
+
+    def _begin(self, entry: TaskEntry, anchor: datetime, resume: datetime | None = None) -> None:
+        """Give a task its timeline and plan its first firing (or start its legacy loop)."""
+        self._live += 1
+        if has_pure_timeline(entry.task.trigger):
+            entry.timeline = Timeline.of_task(entry.task, anchor, resume, self.interval_origin)
+            self._plan(entry)
+        else:
+            entry.legacy = True
+            loop_task = self._loop.create_task(self._legacy_loop(entry))
+            self._legacy_loops.add(loop_task)
+            loop_task.add_done_callback(self._legacy_loops.discard)
+
+    # ----- tasks added, removed and rescheduled while serving ------------------------
+    def add(self, entry: TaskEntry) -> None:
+        """Plan a task registered while serving, at once."""
+        self.entries[entry.task.id] = entry
+        self._by_name[entry.task.name] = entry
+        if self._started and not self.stopping:  # before start(), start() plans it
+            self._begin(entry, self.clock.now())
+            self._check_idle()
+
+    def remove(self, entry: TaskEntry) -> None:
+        """No more firings or retries of `entry` (a run going goes on unless cancelled)."""
+        self.entries.pop(entry.task.id, None)
+        self._by_name.pop(entry.task.name, None)
+        entry.heap_token = -1  # its place in the heap is stale now
+        entry.deferred = False
+        for handle, owner in list(self._retries.items()):
+            if owner is entry:
+                handle.cancel()
+                del self._retries[handle]
+        self._finish(entry)
+        self._arm()
+
+    def reschedule(self, entry: TaskEntry) -> None:
+        """Plan `entry` afresh from its (new) trigger, from now."""
+        entry.heap_token = -1
+        entry.deferred = False
+        if entry.finished:  # an exhausted task fires again under its new trigger
+            entry.finished = False
+            self._live += 1
+        entry.timeline = Timeline.of_task(entry.task, self.clock.now(), None, self.interval_origin)
+        self._plan(entry)
         self._arm()
 
     def stop_triggers(self) -> None:
@@ -137,6 +176,9 @@ class Scheduler:
         self._heap.clear()
         for loop_task in list(self._legacy_loops):
             loop_task.cancel()
+        for handle in self._retries:
+            handle.cancel()
+        self._retries.clear()
 
     @property
     def active_runs(self) -> list[Run]:
@@ -236,19 +278,31 @@ class Scheduler:
         timeline = entry.timeline
         assert timeline is not None
         task = entry.task
+        pending = timeline.pending
+        assert pending is not None
         if (
             entry.runs
             and len(entry.runs) >= task.max_concurrent_runs
-            and timeline.pending == entry.last_instant
+            and (pending == entry.last_instant or task.misfire == "all")
         ):
             # A second firing at the very instant of the running one (OrTrigger of two
-            # Once): it runs when the current run ends, instead of being skipped.
+            # Once), or any firing of a task that runs them all: it runs when the
+            # current run ends, instead of being skipped.
             entry.deferred = True
             return
-        instant, coalesced, last_coalesced = timeline.consume_through(now)
+        if task.misfire == "all":  # each missed firing is a run of its own, in turn
+            timeline.consume()
+            instant = pending
+        elif task.misfire == "earliest":
+            latest, coalesced, _ = timeline.consume_through(now)
+            instant = pending
+            if latest != pending:
+                self._skip(entry, latest, SkipReason.MISSED, coalesced)
+        else:
+            instant, coalesced, last_coalesced = timeline.consume_through(now)
+            if coalesced and last_coalesced is not None:
+                self._skip(entry, last_coalesced, SkipReason.MISSED, coalesced)
         entry.last_instant = instant
-        if coalesced and last_coalesced is not None:
-            self._skip(entry, last_coalesced, SkipReason.MISSED, coalesced)
         late = (now - instant).total_seconds()
         if task.misfire_grace_time is not None and late > task.misfire_grace_time:
             self._skip(entry, instant, SkipReason.MISSED, 1)
@@ -257,7 +311,9 @@ class Scheduler:
         elif len(entry.runs) >= task.max_concurrent_runs:
             self._skip(entry, instant, SkipReason.OVERLAP, 1)
         else:
-            self._start_run(entry, instant, RunKind.SCHEDULE)
+            run = self._start_run(entry, instant, RunKind.SCHEDULE)
+            if task.jitter:
+                run.delay = self.jitter_source.uniform(0.0, task.jitter)
         self._plan(entry)
 
     def _skip(
@@ -300,9 +356,13 @@ class Scheduler:
                 )
             )
 
-    def _start_run(self, entry: TaskEntry, instant: datetime, kind: RunKind) -> Run:
+    def _start_run(
+        self, entry: TaskEntry, instant: datetime, kind: RunKind, attempt: int = 1
+    ) -> Run:
         task = entry.task
-        run = Run(task.id, task.name, new_run_id(), kind, instant, self.clock.now, self.replica)
+        run = Run(
+            task.id, task.name, new_run_id(), kind, instant, self.clock.now, self.replica, attempt
+        )
         entry.runs[run] = run
         if self._running == 0:
             self.delivery.busy()
@@ -319,8 +379,51 @@ class Scheduler:
         entry.run_count += 1
         if record.failed:
             entry.failure_count += 1
+            if self._worth_a_retry(entry, run):
+                self._plan_retry(entry, run)
         entry.last_run = record
         self._after_run(entry)
+
+    # ----- retries ---------------------------------------------------------------------
+    def _worth_a_retry(self, entry: TaskEntry, run: Run) -> bool:
+        task = entry.task
+        if self.stopping or run.attempt > task.retries or entry.task.id not in self.entries:
+            return False
+        if task.retry_on is None:
+            return True
+        if run.timed_out:
+            return issubclass(TaskTimeoutError, task.retry_on)
+        return isinstance(run.error, task.retry_on)
+
+    def _plan_retry(self, entry: TaskEntry, run: Run) -> None:
+        """The next attempt, `retry_delay · retry_backoff^(attempt-1)` seconds from now."""
+        task = entry.task
+        delay = task.retry_delay * task.retry_backoff ** (run.attempt - 1)
+        when = self.clock.now() + timedelta(seconds=delay)
+        attempt = run.attempt + 1
+        handle: TimerHandle | None = None
+
+        def retry() -> None:
+            if handle is not None:
+                self._retries.pop(handle, None)
+            self._retry(entry, attempt, when)
+
+        handle = self.clock.call_at(when, retry)
+        self._retries[handle] = entry
+        logger.info(
+            "Task %s: attempt %d of %d in %.3g s", task.name, attempt, task.retries + 1, delay
+        )
+
+    def _retry(self, entry: TaskEntry, attempt: int, instant: datetime) -> None:
+        if self.stopping:
+            return
+        if entry.paused:
+            self._skip(entry, instant, SkipReason.PAUSED, 1, RunKind.RETRY)
+        elif len(entry.runs) >= entry.task.max_concurrent_runs:
+            self._skip(entry, instant, SkipReason.OVERLAP, 1, RunKind.RETRY)
+        else:
+            self._start_run(entry, instant, RunKind.RETRY, attempt)
+        self._check_idle()
 
     def run_declined(
         self, entry: TaskEntry, run: Run, reason: SkipReason, detail: str | None
@@ -357,7 +460,7 @@ class Scheduler:
             self._check_idle()
 
     def _check_idle(self) -> None:
-        if self._started and self._live <= 0 and self._running == 0:
+        if self._started and self._live <= 0 and self._running == 0 and not self._retries:
             self.idle.set()
 
     async def _legacy_loop(self, entry: TaskEntry) -> None:

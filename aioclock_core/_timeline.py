@@ -5,12 +5,16 @@ from __future__ import annotations
 import copy
 import math
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aioclock_core.triggers import BaseTrigger, Every, OrTrigger
 
+if TYPE_CHECKING:
+    from aioclock_core.task import Task
+
 _FAST_FORWARD_AFTER = 10_000
 """Missed firings counted one by one before jumping straight past `now`."""
+_TICK = timedelta(microseconds=1)
 
 
 def has_pure_timeline(trigger: BaseTrigger[Any]) -> bool:
@@ -24,7 +28,11 @@ class _Line:
     __slots__ = ("anchor", "count", "limit", "pending", "trigger")
 
     def __init__(
-        self, trigger: BaseTrigger[Any], anchor: datetime, resume_from: datetime | None = None
+        self,
+        trigger: BaseTrigger[Any],
+        anchor: datetime,
+        resume_from: datetime | None = None,
+        start_at: datetime | None = None,
     ) -> None:
         self.trigger = trigger
         self.limit: int | None = getattr(trigger, "max_loop_count", None)
@@ -35,6 +43,9 @@ class _Line:
         else:  # continue the timeline of a previous process from its last firing
             self.anchor = resume_from
             self.pending = trigger.next_fire_time(resume_from, resume_from)
+        if start_at is not None and self.pending is not None and self.pending < start_at:
+            # No firing before the window opens: the first one at or after it.
+            self.pending = trigger.next_fire_time(start_at - _TICK, self.anchor)
 
     def consume(self) -> None:
         self.count += 1
@@ -90,13 +101,14 @@ class _EveryLine(_Line):
             self.pending = None if resume_from is not None else anchor
             return
         if origin is not None:
-            # A grid shared by replicas: origin + k·period, whatever each process's start.
+            # A grid of its own origin (the task's start_at, or the replicas' shared
+            # origin): origin + k·period, whatever this process's start; never before it.
             self.anchor = origin
             since = ((resume_from or anchor) - origin).total_seconds()
             if resume_from is not None:
-                self.index = round(since / period) + 1
+                self.index = max(0, round(since / period) + 1)
             else:
-                self.index = math.floor(since / period) + self.start_index
+                self.index = max(0, math.floor(since / period) + self.start_index)
         elif resume_from is not None:
             self.anchor = resume_from
             self.index = 1
@@ -150,7 +162,7 @@ class Timeline:
     `restart(now)` re-anchors triggers that fire again when a run ends (Forever).
     """
 
-    __slots__ = ("_count", "_limit", "_lines", "pending")
+    __slots__ = ("_count", "_end_at", "_limit", "_lines", "pending")
 
     def __init__(
         self,
@@ -158,34 +170,63 @@ class Timeline:
         anchor: datetime,
         resume_from: datetime | None = None,
         origin: datetime | None = None,
+        *,
+        start_at: datetime | None = None,
+        end_at: datetime | None = None,
     ) -> None:
+        """`start_at`/`end_at`: the window outside which nothing fires (an Every's grid
+        then starts at `start_at`)."""
         if isinstance(trigger, OrTrigger):
             self._lines = [
-                _EveryLine(inner, anchor) if isinstance(inner, Every) else _Line(inner, anchor)
+                _EveryLine(inner, anchor, None, start_at)
+                if isinstance(inner, Every)
+                else _Line(inner, anchor, None, start_at)
                 for inner in trigger.triggers
             ]
             self._limit: int | None = trigger.max_loop_count
         else:
             if isinstance(trigger, Every):
-                self._lines = [_EveryLine(trigger, anchor, resume_from, origin)]
+                grid = start_at if start_at is not None else origin
+                self._lines = [_EveryLine(trigger, anchor, resume_from, grid)]
             else:
-                self._lines = [_Line(trigger, anchor, resume_from)]
+                self._lines = [_Line(trigger, anchor, resume_from, start_at)]
             self._limit = None
+        self._end_at = end_at
         self._count = 0
         self.pending: datetime | None = None
         self._refresh()
+
+    @classmethod
+    def of_task(
+        cls,
+        task: Task,
+        anchor: datetime,
+        resume_from: datetime | None = None,
+        origin: datetime | None = None,
+    ) -> Timeline:
+        """The timeline of a registered task (its trigger, in its window)."""
+        return cls(
+            task.trigger,
+            anchor,
+            resume_from,
+            origin,
+            start_at=task.start_at,
+            end_at=task.end_at,
+        )
 
     def _refresh(self) -> None:
         if self._limit is not None and self._count >= self._limit:
             self.pending = None
             return
         if len(self._lines) == 1:
-            self.pending = self._lines[0].pending
-            return
-        pending = None
-        for line in self._lines:
-            if line.pending is not None and (pending is None or line.pending < pending):
-                pending = line.pending
+            pending = self._lines[0].pending
+        else:
+            pending = None
+            for line in self._lines:
+                if line.pending is not None and (pending is None or line.pending < pending):
+                    pending = line.pending
+        if pending is not None and self._end_at is not None and pending > self._end_at:
+            pending = None  # the window has closed
         self.pending = pending
 
     def consume(self) -> None:
@@ -195,7 +236,11 @@ class Timeline:
             line.consume()
             self._count += 1
             self.pending = line.pending
-            if self._limit is not None and self._count >= self._limit:
+            if (self._limit is not None and self._count >= self._limit) or (
+                self._end_at is not None
+                and self.pending is not None
+                and self.pending > self._end_at
+            ):
                 self.pending = None
             return
         for line in self._lines:
@@ -211,9 +256,11 @@ class Timeline:
         taken: list[datetime] = []
         if len(self._lines) == 1 and self._limit is None:
             line = self._lines[0]
+            if self._end_at is not None and self._end_at < end:
+                end = self._end_at + _TICK
             line.take_until(end, taken)
             self._count += len(taken)
-            self.pending = line.pending
+            self._refresh()
             return taken
         while self.pending is not None and self.pending < end:
             taken.append(self.pending)

@@ -38,6 +38,7 @@ class Triggers(str, Enum):
     ON_SHUT_DOWN = "ON_SHUT_DOWN"
     AT = "AT"
     OR = "OR"
+    AND = "AND"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import weakref
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from datetime import datetime, timezone
@@ -26,6 +27,7 @@ from aioclock_core.events import (
     SchedulerStarted,
     SchedulerStopped,
     SchedulerStopping,
+    TaskAdded,
     TaskPaused,
 )
 from aioclock_core.exceptions import DuplicateTaskError
@@ -34,7 +36,7 @@ from aioclock_core.logs import install_run_context
 from aioclock_core.runs import RunSink
 from aioclock_core.stores.base import Store, TaskRecord
 from aioclock_core.stores.memory import MemoryStore
-from aioclock_core.task import Task, check_seconds
+from aioclock_core.task import MisfirePolicy, Task, check_seconds
 from aioclock_core.triggers import BaseTrigger, Triggers
 
 if TYPE_CHECKING:
@@ -53,6 +55,13 @@ _START_UP_AND_SHUT_DOWN = frozenset({Triggers.ON_START_UP, Triggers.ON_SHUT_DOWN
 
 _APPS: weakref.WeakSet[AioClock] = weakref.WeakSet()
 """Every app alive, to find the task (and its dependency provider) of a bare function."""
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def app_of(task: Task) -> AioClock | None:
@@ -103,6 +112,8 @@ class AioClock(ControlMixin):
             promote and rescan thousands of short-lived objects mid-burst (it halves the
             CPU per firing of a 10,000-task herd). Off if your process must never defer
             a collection; never re-enables a collector you disabled yourself.
+        jitter_source: Where tasks' `jitter` draws its delays (default: a fresh
+            `random.Random()`; `random.Random(seed)` makes them repeatable).
     """
 
     def __init__(
@@ -121,6 +132,7 @@ class AioClock(ControlMixin):
         interval_origin: datetime | None = None,
         claim_margin: float = 300.0,
         pause_gc_in_bursts: bool = True,
+        jitter_source: random.Random | None = None,
     ) -> None:
         check_seconds(loop_block_threshold, "loop_block_threshold", "AioClock")
         if (
@@ -158,6 +170,12 @@ class AioClock(ControlMixin):
         check_seconds(claim_margin, "claim_margin", "AioClock")
         self.claim_margin = float(claim_margin)
         self.pause_gc_in_bursts = pause_gc_in_bursts
+        if jitter_source is not None and not isinstance(jitter_source, random.Random):
+            raise TypeError(
+                "AioClock(jitter_source=...) takes a random.Random (e.g. random.Random(42) "
+                f"for repeatable tests), got {type(jitter_source).__name__}"
+            )
+        self.jitter_source = jitter_source
         self._limiter = limiter
         self._app_group = Group(limiter=limiter)
         self._task_ids: dict[UUID, Task] = {}
@@ -170,6 +188,7 @@ class AioClock(ControlMixin):
         self._bus = EventBus()
         self._scheduler: Scheduler | None = None
         self._run_sinks: list[RunSink] = []
+        self._shutdown_entries: list[TaskEntry] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._shutdown_request: asyncio.Future[float] | None = None
         self._task_records: dict[UUID, TaskRecord] = {}
@@ -185,14 +204,31 @@ class AioClock(ControlMixin):
         name: str | None = None,
         max_concurrent_runs: int = 1,
         misfire_grace_time: float | None = None,
+        misfire: MisfirePolicy = "latest",
+        retries: int | None = None,
+        retry_delay: float | None = None,
+        retry_backoff: float | None = None,
+        retry_on: tuple[type[BaseException], ...] | type[BaseException] | None = None,
+        jitter: float | None = None,
+        start_at: datetime | None = None,
+        end_at: datetime | None = None,
     ) -> Callable[[F], F]:
-        """Register the decorated function; see `Group.task` for the arguments."""
+        """Register the decorated function; see `Group.task` for the arguments. While the
+        app serves, the task is planned at once (and a `TaskAdded` event says so)."""
         return self._app_group.task(
             trigger=trigger,
             timeout=timeout,
             name=name,
             max_concurrent_runs=max_concurrent_runs,
             misfire_grace_time=misfire_grace_time,
+            misfire=misfire,
+            retries=retries,
+            retry_delay=retry_delay,
+            retry_backoff=retry_backoff,
+            retry_on=retry_on,
+            jitter=jitter,
+            start_at=start_at,
+            end_at=end_at,
         )
 
     def include_group(self, group: Group) -> None:
@@ -220,10 +256,47 @@ class AioClock(ControlMixin):
             )
 
     def _claim(self, task: Task) -> None:
-        """Check that `task`'s name is free in this app, then take it."""
+        """Check that `task`'s name is free in this app, then take it (and plan it, if the
+        app is serving)."""
         self._check_unique(task)
         self._task_ids[task.id] = task
         task.provider = self._provider_of_tasks
+        loop = self._loop
+        if self.is_running and loop is not None:
+            if _running_loop() is loop:
+                self._add_while_serving(task)
+            else:  # registered from another thread: the scheduler's loop plans it
+                loop.call_soon_threadsafe(self._add_while_serving, task)
+
+    def _add_while_serving(self, task: Task) -> None:
+        scheduler = self._scheduler
+        if scheduler is None or self._stopped.is_set() or self._task_ids.get(task.id) is not task:
+            return
+        entry = self._bind(task)
+        kind = task.trigger.type_
+        if kind == Triggers.ON_SHUT_DOWN:
+            self._shutdown_entries.append(entry)
+        elif kind == Triggers.ON_START_UP:
+            scheduler.entries[task.id] = entry
+            scheduler.run_once(entry)  # the start is now, for a task that comes late
+        else:
+            scheduler.add(entry)
+        self._publish(
+            TaskAdded(
+                self.clock.now(),
+                task.id,
+                task.name,
+                task.group,
+                task.trigger.describe(),
+                task.timeout,
+            )
+        )
+
+    def _forget(self, task: Task) -> None:
+        """Take a removed task out of the app (and its group)."""
+        self._task_ids.pop(task.id, None)
+        for group in (self._app_group, *self._groups):
+            group._remove(task)
 
     @property
     def tasks(self) -> list[Task]:
@@ -355,7 +428,9 @@ class AioClock(ControlMixin):
         self._shutdown_request = self._loop.create_future()
         entries = [self._bind(task) for task in self.tasks]
         startup = [e for e in entries if e.task.trigger.type_ == Triggers.ON_START_UP]
-        shutdown = [e for e in entries if e.task.trigger.type_ == Triggers.ON_SHUT_DOWN]
+        self._shutdown_entries = shutdown = [
+            e for e in entries if e.task.trigger.type_ == Triggers.ON_SHUT_DOWN
+        ]
         delivery = RunDelivery(self._loop)
         scheduler = Scheduler(
             entries,
@@ -366,6 +441,7 @@ class AioClock(ControlMixin):
             claim_margin=self.claim_margin,
             delivery=delivery,
             replica=self.replica,
+            jitter_source=self.jitter_source,
         )
         scheduler.pause_gc_in_bursts = self.pause_gc_in_bursts
         if self.replica and hasattr(self.store, "replica"):

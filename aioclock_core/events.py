@@ -30,6 +30,9 @@ __all__ = [
     "RunSkipped",
     "TaskPaused",
     "TaskResumed",
+    "TaskAdded",
+    "TaskRemoved",
+    "TaskRescheduled",
     "LoopBlocked",
 ]
 
@@ -140,6 +143,35 @@ class TaskResumed(Event):
 
     task_id: UUID
     task_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskAdded(Event):
+    """A task was registered while the app serves, and is planned (`trigger` describes
+    its trigger as the console shows it)."""
+
+    task_id: UUID
+    task_name: str
+    group: str | None
+    trigger: str
+    timeout: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRemoved(Event):
+    """A task was removed while serving: it fires no more (its history stays)."""
+
+    task_id: UUID
+    task_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRescheduled(Event):
+    """A task got a new trigger while serving (`trigger` describes it)."""
+
+    task_id: UUID
+    task_name: str
+    trigger: str
 
 
 @dataclass(frozen=True, slots=True)

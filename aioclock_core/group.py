@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aioclock_core._di import check_parameters
-from aioclock_core.task import Task, check_seconds, qualified_name
+from aioclock_core.task import MisfirePolicy, Task, check_run_policy, check_seconds, qualified_name
 from aioclock_core.triggers import BaseTrigger
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ class Group:
         limiter: Bounds the worker threads used by this group's sync tasks.
         timeout: Default timeout in seconds for the group's tasks; a task's own wins.
         name: Shown as the tasks' group in the console and in metadata.
+        retries, retry_delay, retry_backoff, retry_on, jitter: Defaults for the group's
+            tasks (see `task`); a task's own wins.
     """
 
     def __init__(
@@ -33,13 +36,28 @@ class Group:
         limiter: anyio.CapacityLimiter | None = None,
         timeout: float | None = None,
         name: str | None = None,
+        retries: int = 0,
+        retry_delay: float = 10.0,
+        retry_backoff: float = 1.0,
+        retry_on: tuple[type[BaseException], ...] | None = None,
+        jitter: float = 0.0,
     ) -> None:
         self._tasks: list[Task] = []
         self._on_add: list[Callable[[Task], None]] = []
         self._limiter = limiter
         self._timeout = timeout
         self.name = name
-        check_seconds(timeout, "timeout", f"group {name or '(unnamed)'!r}")
+        where = f"group {name or '(unnamed)'!r}"
+        check_seconds(timeout, "timeout", where)
+        self._defaults: dict[str, Any] = {
+            "retries": retries,
+            "retry_delay": retry_delay,
+            "retry_backoff": retry_backoff,
+            "retry_on": retry_on,
+            "jitter": jitter,
+        }
+        # The same checks a task gets, at the group's construction (not at its first task).
+        self._defaults["retry_on"] = check_run_policy(where, **self._defaults)
 
     @property
     def tasks(self) -> list[Task]:
@@ -54,11 +72,20 @@ class Group:
         name: str | None = None,
         max_concurrent_runs: int = 1,
         misfire_grace_time: float | None = None,
+        misfire: MisfirePolicy = "latest",
+        retries: int | None = None,
+        retry_delay: float | None = None,
+        retry_backoff: float | None = None,
+        retry_on: tuple[type[BaseException], ...] | type[BaseException] | None = None,
+        jitter: float | None = None,
+        start_at: datetime | None = None,
+        end_at: datetime | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated function to run when `trigger` fires.
 
         Async functions run on the event loop; sync functions run in a worker thread.
         The decorated function is returned unchanged and stays callable directly.
+        Registering while the app serves plans the task at once.
 
         Args:
             trigger: When to run.
@@ -67,8 +94,20 @@ class Group:
             max_concurrent_runs: How many runs may overlap (default 1: a firing that finds
                 a run still going is skipped and reported).
             misfire_grace_time: How late, in seconds, a firing may start; later ones are
-                reported missed (default None: late firings coalesce into one run).
+                reported missed (default None: no limit).
+            misfire: Which firings run when several were missed at once: ``latest`` (one
+                run, the latest; the default), ``earliest`` (one run, the earliest) or
+                ``all`` (each in turn, within the grace time).
+            retries: Further attempts after a failed or timed-out run (default 0, or the
+                group's).
+            retry_delay: Seconds before the first retry (default 10).
+            retry_backoff: Factor each further delay grows by (default 1).
+            retry_on: Exception classes worth a retry (default: any failure).
+            jitter: Start each scheduled run up to this many seconds late, at random.
+            start_at: No firing before this aware instant (an Every's grid starts there).
+            end_at: No firing after this aware instant.
         """
+        defaults = self._defaults
 
         def register(func: F) -> F:
             if not callable(func):
@@ -83,6 +122,14 @@ class Group:
                 timeout=timeout if timeout is not None else self._timeout,
                 max_concurrent_runs=max_concurrent_runs,
                 misfire_grace_time=misfire_grace_time,
+                misfire=misfire,
+                retries=defaults["retries"] if retries is None else retries,
+                retry_delay=defaults["retry_delay"] if retry_delay is None else retry_delay,
+                retry_backoff=defaults["retry_backoff"] if retry_backoff is None else retry_backoff,
+                retry_on=defaults["retry_on"] if retry_on is None else retry_on,  # type: ignore[arg-type]
+                jitter=defaults["jitter"] if jitter is None else jitter,
+                start_at=start_at,
+                end_at=end_at,
                 limiter=self._limiter,
                 injects=injects,
                 is_async=is_async_function(func),
@@ -96,6 +143,10 @@ class Group:
         for check in self._on_add:
             check(task)
         self._tasks.append(task)
+
+    def _remove(self, task: Task) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
 
 
 def is_async_function(func: Callable[..., Any]) -> bool:

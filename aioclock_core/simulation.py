@@ -197,9 +197,11 @@ class Simulator:
                 plans.append((task, None, reason))
                 continue
             key = _equality_key(task.trigger)
+            if key is not None and (task.start_at or task.end_at):  # windows differ too
+                key = f"{key}|{task.start_at}|{task.end_at}"
             timeline = shared.get(key) if key is not None else None
             if timeline is None:
-                timeline = Timeline(task.trigger, start, origin=origin)
+                timeline = Timeline.of_task(task, start, origin=origin)
                 if key is not None:
                     shared[key] = timeline
             plans.append((task, timeline, None))

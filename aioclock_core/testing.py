@@ -129,6 +129,15 @@ class FakeClock(Clock):
         self._now = target
         await self.settle()
 
+    async def jump(self, seconds: float = 0.0, *, minutes: float = 0.0, hours: float = 0.0) -> None:
+        """Move time forward the way a stalled event loop (or a suspended machine) sees it:
+        nothing runs meanwhile, and what fell due runs at once afterwards, late."""
+        total = seconds + 60 * minutes + 3600 * hours
+        if total < 0:
+            raise ValueError(f"FakeClock.jump() cannot go back in time (got {total} s)")
+        self._now += total
+        await self.advance(0)
+
     async def advance_to_next(self) -> datetime | None:
         """Jump to the next deadline and run it; returns the new time (None: no deadline)."""
         await self.settle()

@@ -25,7 +25,8 @@ from aioclock_core._clock import SYSTEM_CLOCK
 
 __all__ = [
     "Triggers", "TriggerTypeT", "BaseTrigger", "LoopController", "Forever", "Once", "OnStartUp",
-    "OnShutDown", "Every", "At", "Cron", "OrTrigger", "TriggerT", "WEEKDAY_MAPPER", "WEEK_TO_SECOND"
+    "OnShutDown", "Every", "At", "Cron", "OrTrigger", "AndTrigger", "TriggerT", "WEEKDAY_MAPPER",
+    "WEEK_TO_SECOND"
 ]  # fmt: skip
 
 from aioclock_core._trigger_base import (  # noqa: F401 - the public home of these names
@@ -58,12 +59,51 @@ class _SingleShot(LoopController[TriggerTypeT], Generic[TriggerTypeT]):
 
 
 class Once(_SingleShot[Literal[Triggers.ONCE]]):
-    """Run once, as soon as the app starts."""
+    """Run once: as soon as the app starts, or at the instant `at`.
+
+    Attributes:
+        at: When to fire (None: at start). An aware datetime, or a naive one read as a
+            wall time in `tz`. An `at` already past when the app starts fires at once if
+            the task's `misfire_grace_time` allows (default: no limit), else it is
+            reported missed; once it has fired (with a persistent store) it never fires
+            again.
+        tz: The IANA zone of a naive `at` (required then).
+    """
 
     type_: Literal[Triggers.ONCE] = Triggers.ONCE
+    at: Union[datetime, None] = None
+    tz: Union[str, None] = None
+
+    @model_validator(mode="after")
+    def _check_at(self) -> Once:
+        if self.tz is not None:
+            try:
+                _cron.zone(self.tz)
+            except Exception:
+                raise ValueError(
+                    f"Unknown time zone {self.tz!r}: use an IANA name such as 'Europe/Berlin'"
+                ) from None
+        if self.at is not None and self.at.tzinfo is None:
+            if self.tz is None:
+                raise ValueError(
+                    f"Once(at={self.at!r}) is a naive datetime: give its zone with "
+                    "tz='Europe/Berlin' (an IANA name), or pass an aware datetime"
+                )
+            # fold=0: an ambiguous wall time (a DST fall-back) means its first occurrence.
+            self.__dict__["at"] = self.at.replace(tzinfo=_cron.zone(self.tz))
+        return self
+
+    def next_fire_time(self, after: datetime | None, anchor: datetime) -> datetime | None:
+        if self.at is None:
+            return super().next_fire_time(after, anchor)
+        at = _as_utc(self.at)
+        return at if after is None or after < at else None
 
     def describe(self) -> str:
-        return "once"
+        if self.at is None:
+            return "once"
+        zone = _cron.zone(self.tz) if self.tz else self.at.tzinfo
+        return f"once at {self.at.astimezone(zone):%Y-%m-%d %H:%M:%S %Z}".rstrip()
 
 
 @deprecated("Use `lifespan` instead of OnStartUp; it will be removed in version 1.0.0")
@@ -403,9 +443,85 @@ class OrTrigger(LoopController[Literal[Triggers.OR]]):
         return waiting
 
 
+class AndTrigger(LoopController[Literal[Triggers.AND]]):
+    """Fire when all of its inner triggers fire within `threshold` seconds of each other,
+    at the latest of their instants (like APScheduler 4's AndTrigger).
+
+    ``AndTrigger([Cron(cron="0 9 * * *", tz="Europe/Berlin"), Every(hours=2)])`` fires at
+    9:00 on the days the two-hour grid passes 9:00. Inner triggers' own
+    ``max_loop_count`` are ignored; the AndTrigger's counts its firings.
+
+    Attributes:
+        triggers: The inner triggers (at least two).
+        threshold: Seconds by which their instants may differ and still agree.
+        max_iterations: How many disagreements to step past looking for the next firing
+            before giving up (the trigger then ends, with a warning).
+    """
+
+    type_: Literal[Triggers.AND] = Triggers.AND
+    triggers: list[TriggerT]
+    threshold: float = Field(default=1.0, ge=0)
+    max_iterations: PositiveInt = 10_000
+    max_loop_count: Union[PositiveInt, None] = None
+
+    def __init__(self, triggers: list[Any] | None = None, /, **data: Any) -> None:
+        if triggers is not None:
+            if "triggers" in data:
+                raise TypeError("AndTrigger() got the triggers twice (positional and keyword)")
+            data["triggers"] = triggers
+        super().__init__(**data)
+
+    @field_validator("triggers")
+    @classmethod
+    def _at_least_two(cls, triggers: list[Any]) -> list[Any]:
+        if len(triggers) < 2:
+            raise ValueError(
+                f"AndTrigger needs at least two triggers to agree, got {len(triggers)}"
+            )
+        for trigger in triggers:
+            if type(trigger).next_fire_time is BaseTrigger.next_fire_time:
+                raise ValueError(
+                    f"AndTrigger cannot combine {type(trigger).__name__}: it needs triggers "
+                    "that answer next_fire_time (the built-in ones do)"
+                )
+        return triggers
+
+    def next_fire_time(self, after: datetime | None, anchor: datetime) -> datetime | None:
+        threshold = timedelta(seconds=self.threshold)
+        times = [trigger.next_fire_time(after, anchor) for trigger in self.triggers]
+        for _ in range(self.max_iterations):
+            if any(time is None for time in times):
+                return None
+            found: list[datetime] = times  # type: ignore[assignment]
+            latest = max(found)
+            if latest - min(found) <= threshold:
+                return latest
+            # Move every trigger that is too early to its first firing in reach of the latest.
+            reach = latest - threshold
+            times = [
+                trigger.next_fire_time(reach - timedelta(microseconds=1), anchor)
+                if time < reach
+                else time
+                for trigger, time in zip(self.triggers, found, strict=True)
+            ]
+        import logging
+
+        logging.getLogger("aioclock").warning(
+            "AndTrigger %s: its triggers did not agree within %d steps; it fires no more",
+            self.describe(),
+            self.max_iterations,
+        )
+        return None
+
+    def describe(self) -> str:
+        inner = " and ".join(trigger.describe() for trigger in self.triggers)
+        return inner + self._count_suffix()
+
+
 TriggerT = Annotated[
-    Union[Forever, Once, Every, At, OnStartUp, OnShutDown, Cron, OrTrigger],
+    Union[Forever, Once, Every, At, OnStartUp, OnShutDown, Cron, OrTrigger, AndTrigger],
     Field(discriminator="type_"),
 ]
 """Any built-in trigger; validates JSON by its ``type_``."""
-# OrTrigger's schema (which needs TriggerT) is built on first use: see defer_build.
+# OrTrigger's and AndTrigger's schemas (which need TriggerT) are built on first use: see
+# defer_build.
