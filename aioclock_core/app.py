@@ -18,6 +18,7 @@ from aioclock_core._di import bind_dependencies, new_provider, uses_dependencies
 from aioclock_core._entry import TaskEntry
 from aioclock_core._recording import close_store, open_store, record_into_store
 from aioclock_core._scheduler import Scheduler
+from aioclock_core._trigger_base import LONGEST_SECONDS, LONGEST_TEXT
 from aioclock_core._watchdog import LoopWatchdog, watch_scheduler
 from aioclock_core.coordination import Coordinator
 from aioclock_core.events import (
@@ -127,10 +128,11 @@ class AioClock(ControlMixin):
         if (
             isinstance(shutdown_grace, bool)
             or not isinstance(shutdown_grace, (int, float))
-            or (shutdown_grace < 0)
+            or not 0 <= shutdown_grace <= LONGEST_SECONDS
         ):
             raise ValueError(
-                f"AioClock: shutdown_grace must be seconds >= 0, got {shutdown_grace!r}"
+                f"AioClock: shutdown_grace must be seconds from 0 to {LONGEST_TEXT}, "
+                f"got {shutdown_grace!r}"
             )
         self.lifespan = lifespan
         self.name = name or "aioclock"

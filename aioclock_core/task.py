@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from aioclock_core._trigger_base import LONGEST_SECONDS, LONGEST_TEXT
 from aioclock_core.triggers import BaseTrigger
 
 if TYPE_CHECKING:
@@ -109,4 +110,9 @@ def check_seconds(value: float | None, parameter: str, where: str) -> None:
     ):
         raise ValueError(
             f"{where}: {parameter} must be a positive number of seconds or None, got {value!r}"
+        )
+    if value > LONGEST_SECONDS:  # later date arithmetic would overflow (year 9999)
+        raise ValueError(
+            f"{where}: {parameter} must be at most {LONGEST_TEXT}, got {value!r}; "
+            "give a shorter one, or None for no limit"
         )

@@ -85,6 +85,8 @@ def test_a_task_added_to_an_included_group_later_is_checked_too(app: AioClock) -
         ({"timeout": 0}, "timeout must be a positive number"),
         ({"timeout": -1}, "timeout must be a positive number"),
         ({"misfire_grace_time": float("nan")}, "misfire_grace_time must be a positive"),
+        ({"timeout": 1e12}, "timeout must be at most 100 years"),
+        ({"misfire_grace_time": 1e12}, "misfire_grace_time must be at most 100 years"),
         ({"max_concurrent_runs": 0}, "max_concurrent_runs must be a whole number >= 1"),
         ({"max_concurrent_runs": True}, "max_concurrent_runs must be a whole number >= 1"),
     ],

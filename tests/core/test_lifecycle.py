@@ -149,3 +149,9 @@ async def test_serving_twice_at_once_is_refused(app: AioClock) -> None:
     async with serving(app):
         with pytest.raises(RuntimeError, match="already serving"):
             await app.serve()
+
+
+@pytest.mark.parametrize("grace", [1e12, -1, float("nan")])
+def test_a_shutdown_grace_out_of_range_is_refused_naming_it(grace: float) -> None:
+    with pytest.raises(ValueError, match=r"shutdown_grace must be seconds from 0 to 100 years"):
+        AioClock(shutdown_grace=grace)
