@@ -65,6 +65,13 @@ class Task:
     id: uuid.UUID = field(init=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            kind = ValueError if isinstance(self.name, str) else TypeError
+            raise kind(
+                f"A task's name must be a non-empty string, got {self.name!r} "
+                f"({type(self.name).__name__}) for {qualified_name(self.func)}: write "
+                f"name='nightly-report', or leave name out to use module.function"
+            )
         self.id = task_id_for(self.name)
         where = f"task {self.name!r}"
         if not isinstance(self.trigger, BaseTrigger):

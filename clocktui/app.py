@@ -10,7 +10,6 @@ from datetime import datetime, timezone, tzinfo
 from typing import ClassVar
 from uuid import UUID
 
-from rich.text import Text
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -28,7 +27,7 @@ from clocktui.bridge import (
     RunsArrived,
 )
 from clocktui.control import Controller
-from clocktui.formatting import outcome_word
+from clocktui.formatting import inert, outcome_word
 from clocktui.host import Host
 from clocktui.logbook import LogBook
 from clocktui.model import RECENT_RUNS, ConsoleModel, SchedulerPhase
@@ -73,7 +72,7 @@ class ClockConsole(App[int]):
     ) -> None:
         super().__init__()
         self.target = target
-        self.title = target.name
+        self.title = inert(target.name)
         self.zone: tzinfo = display_tz or _local_zone()
         self.model = ConsoleModel(target.tasks)
         self.logbook = LogBook()
@@ -205,7 +204,7 @@ class ClockConsole(App[int]):
         for failure in failures[:_NOTIFY_AT_MOST]:
             error = failure.error_type or outcome_word(failure.outcome)
             self.notify(
-                f"{failure.task_name} {outcome_word(failure.outcome)}: {error}",
+                inert(f"{failure.task_name} {outcome_word(failure.outcome)}: {error}"),
                 title="Run failed",
                 severity="error",
                 markup=False,
@@ -232,13 +231,13 @@ class ClockConsole(App[int]):
 
     def on_command_answered(self, message: CommandAnswered) -> None:
         severity: SeverityLevel = message.severity  # type: ignore[assignment]
-        self.notify(message.text, severity=severity, timeout=3, markup=False)
+        self.notify(inert(message.text), severity=severity, timeout=3, markup=False)
 
     def on_host_stopped(self, _: HostStopped) -> None:
         if self.host.error is not None:
             self.model.phase = SchedulerPhase.CRASHED
             self.notify(
-                Text(f"The scheduler crashed: {self.host.error!r}").plain,
+                inert(f"The scheduler crashed: {self.host.error!r}"),
                 severity="error",
                 timeout=30,
                 markup=False,

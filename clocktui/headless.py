@@ -10,6 +10,7 @@ from types import FrameType
 
 from aioclock_core import AioClock
 from aioclock_core.logs import install_run_context
+from clocktui.formatting import inert
 from clocktui.host import Host
 
 __all__ = ["serve_headless", "LOG_FORMAT"]
@@ -22,7 +23,7 @@ class _RunAwareFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         name = getattr(record, "aioclock_task_name", None)
         record.aioclock_task_label = f" [{name}]" if name else ""
-        return super().format(record)
+        return inert(super().format(record), multiline=True)  # user text, to a terminal
 
 
 logger = logging.getLogger("clocktui")

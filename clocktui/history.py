@@ -13,7 +13,7 @@ from uuid import UUID
 from aioclock_core import AioClock
 from aioclock_core.stores import RunRecord, SQLiteReader, StoreError
 from aioclock_core.task import Task
-from clocktui.formatting import format_duration, outcome_word
+from clocktui.formatting import format_duration, inert, outcome_word
 
 __all__ = ["build_history_parser", "run_history", "format_table", "UnknownTaskError"]
 
@@ -86,10 +86,10 @@ def format_table(runs: Sequence[RunRecord]) -> str:
         rows.append(
             (
                 f"{run.started_at.astimezone():%Y-%m-%d %H:%M:%S}",
-                run.task_name,
+                inert(run.task_name),
                 outcome_word(run.outcome) or "running",
                 format_duration(run.duration),
-                error.splitlines()[0] if error else "",
+                inert(error.splitlines()[0]) if error else "",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]

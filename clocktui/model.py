@@ -24,7 +24,7 @@ from aioclock_core.events import (
 from aioclock_core.state import LiveRun
 from aioclock_core.stores import RunRecord as StoredRun
 from aioclock_core.task import Task
-from clocktui.formatting import FAILED_OUTCOMES
+from clocktui.formatting import FAILED_OUTCOMES, inert
 
 __all__ = ["RECENT_RUNS", "SchedulerPhase", "RunRecord", "TaskView", "ConsoleModel"]
 
@@ -141,8 +141,8 @@ class TaskView:
         """A fresh view of a registered task."""
         return cls(
             task_id=task.id,
-            name=task.name,
-            group=task.group or "",
+            name=inert(task.name),  # shown in many places: made inert once, here
+            group=inert(task.group or ""),
             trigger=task.trigger.describe(),
             timeout=task.timeout,
         )

@@ -15,7 +15,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
-from clocktui.formatting import FAILED_OUTCOMES, format_duration, format_instant, outcome_word
+from clocktui.formatting import (
+    FAILED_OUTCOMES,
+    format_duration,
+    format_instant,
+    inert,
+    outcome_word,
+)
 from clocktui.logbook import LogEntry
 from clocktui.model import TaskView
 from clocktui.widgets.log_pane import LogPane
@@ -136,9 +142,9 @@ class DetailScreen(Screen[None]):
         self.query_one("#durations", Sparkline).data = [r.duration for r in view.recent]
         error = self.query_one("#error", Static)
         if view.last_traceback:
-            error.update(Text(view.last_traceback.rstrip(), "red"))
+            error.update(Text(inert(view.last_traceback.rstrip(), multiline=True), "red"))
         elif view.last_error:
-            error.update(Text(view.last_error, "red"))
+            error.update(Text(inert(view.last_error), "red"))
         else:
             error.update(Text("No failure yet", "dim"))
 

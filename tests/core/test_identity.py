@@ -101,3 +101,12 @@ def test_bad_task_options_are_refused_naming_the_value(
 def test_a_trigger_that_is_not_a_trigger_is_refused(app: AioClock) -> None:
     with pytest.raises(TypeError, match="trigger must be a trigger"):
         app.task(trigger="every 5 seconds")(lambda: None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("name", "error"), [(123, TypeError), ("", ValueError), (" ", ValueError)])
+def test_a_task_name_must_be_a_non_empty_string(
+    app: AioClock, name: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match=rf"name must be a non-empty string, got {name!r} "):
+        app.task(trigger=Every(seconds=1), name=name)(lambda: None)  # type: ignore[arg-type]
+    assert app.tasks == []
