@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_or_report(target: str, app_dir: str | None, factory: bool) -> AioClock | int:
     """The app, or the exit code after printing why it could not be loaded."""
-    from clocktui.loader import LoadError, UserCodeError, load_app
+    from clocktui.loader import LoadAbortedError, LoadError, UserCodeError, load_app
 
     try:
         return load_app(target, app_dir=app_dir, factory=factory)
@@ -71,6 +71,9 @@ def load_or_report(target: str, app_dir: str | None, factory: bool) -> AioClock 
         print(error.user_traceback, end="", file=sys.stderr)
         print(f"clocktui: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except LoadAbortedError as error:
+        print(f"clocktui: {error}", file=sys.stderr)
+        return error.exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

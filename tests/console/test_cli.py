@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from clocktui import __version__
+from clocktui.cli import main
 
 ROOT = Path(__file__).parent.parent.parent
 APPS = ROOT / "tests" / "apps"
@@ -57,6 +59,82 @@ def test_load_errors_print_one_line_and_exit_2(args: list[str], message: str) ->
     assert result.stderr.startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["loader_exits:app"],
+            5,
+            "clocktui: Importing 'loader_exits' called sys.exit(5), so clocktui exits with "
+            "code 5: an app's module and factory must not exit",
+        ),
+        (
+            ["loader_target:make_exiting", "--factory"],
+            5,
+            "clocktui: The factory 'loader_target:make_exiting' called sys.exit(5)",
+        ),
+        (
+            ["loader_target:app", "--headless", "--db", ""],
+            2,
+            "clocktui: error: --db '' is empty: give the path of a history file, "
+            "e.g. --db history.sqlite3",
+        ),
+        (
+            ["loader_target:app", "--headless", "--db", str(APPS)],
+            2,
+            f"clocktui: error: --db '{APPS}' is a folder: give the path of a history file, "
+            f"e.g. --db {APPS / 'history.sqlite3'}",
+        ),
+        (["history", "loader_target:app", "--db", str(APPS)], 2, "clocktui: error: --db '"),
+    ],
+)
+def test_bad_input_gets_one_line_naming_it_and_the_fix(
+    args: list[str], code: int, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*args, "--app-dir", str(APPS)]) == code
+    error = capsys.readouterr().err
+    assert error.startswith(message)
+    assert len(error.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("app_dir", "problem"), [("no/such/dir", "does not exist"),
+                                                  (__file__, "is a file")])  # fmt: skip
+def test_an_app_dir_that_is_not_a_folder_is_named(
+    app_dir: str, problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["loader_target:app", "--app-dir", app_dir]) == 2
+    assert capsys.readouterr().err == (
+        f"clocktui: error: --app-dir {app_dir!r} {problem}: give the folder that holds the "
+        "app's module, or leave --app-dir out to import from the current directory\n"
+    )
+
+
+def test_ctrl_c_during_import_says_where_in_one_line_and_exits_130() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clocktui", "loader_slow_import:app", "--app-dir", str(APPS)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "importing\n"  # the module is being imported
+        process.send_signal(signal.SIGINT)
+        _, error = process.communicate(timeout=20)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130
+    # At the line that waits, or the print before it: the signal may beat the sleep.
+    assert re.fullmatch(
+        r"clocktui: Importing 'loader_slow_import' was interrupted \(Ctrl\+C\) at "
+        r"loader_slow_import\.py:[78]\n",
+        error,
+    )
 
 
 def test_user_exception_shows_user_traceback_and_exits_1() -> None:
