@@ -19,6 +19,8 @@ EXIT_USER_ERROR = 1
 """The user's code raised (importing the module, the factory, or serving)."""
 EXIT_USAGE = 2
 """The target could not be loaded: bad format, not found, not an app."""
+EXIT_ABANDONED = 130
+"""A third stop request (signal or quit) left without waiting for the shutdown."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,6 +112,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         console = make_app(app, paused=args.paused, handle_signals=True)
         console.run()
         host = console.host
+    if host.abandoned:
+        print(
+            "clocktui: left without waiting at the third stop request: the OnShutDown "
+            "tasks and the lifespan exit may not have finished",
+            file=sys.stderr,
+        )
+        return EXIT_ABANDONED
     if isinstance(host.error, StoreError):
         print(f"clocktui: error: {host.error}", file=sys.stderr)
         return EXIT_USAGE

@@ -8,12 +8,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from clocktui import __version__
 from clocktui.cli import main
+from tests.console.conftest import ClocktuiProcess
 
 ROOT = Path(__file__).parent.parent.parent
 APPS = ROOT / "tests" / "apps"
@@ -187,6 +189,42 @@ def test_headless_serves_until_sigterm_then_exits_0_after_the_lifespan() -> None
         process.kill()
     assert process.returncode == 0
     assert "lifespan exited" in rest
+
+
+def test_headless_second_sigterm_cancels_runs_now_and_still_runs_the_shutdown_steps(
+    clocktui_process: Callable[..., ClocktuiProcess],
+) -> None:
+    process = clocktui_process("stubborn_app:app", "--app-dir", str(APPS), "--headless")
+    process.wait_for("long run started")
+    process.process.send_signal(signal.SIGTERM)
+    process.wait_for("SIGTERM received: stopping gracefully (running runs get 60 s")
+    process.process.send_signal(signal.SIGTERM)
+    assert process.finish() == 0
+    stderr = process.stderr
+    assert "Second SIGTERM: stopping now (a third signal exits at once)" in stderr
+    assert "Shutdown: cancelling 1 run(s) still going" in stderr
+    steps = [step for step in ("shutdown task ran", "lifespan exit finished") if step in stderr]
+    assert steps == ["shutdown task ran", "lifespan exit finished"]
+
+
+def test_headless_third_sigterm_leaves_at_once_saying_so(
+    clocktui_process: Callable[..., ClocktuiProcess],
+) -> None:
+    process = clocktui_process(
+        "stubborn_app:app", "--app-dir", str(APPS), "--headless", STUBBORN_EXIT_HANGS="1"
+    )
+    process.wait_for("long run started")
+    process.process.send_signal(signal.SIGTERM)
+    process.wait_for("stopping gracefully")
+    process.process.send_signal(signal.SIGTERM)
+    process.wait_for("lifespan exit started")
+    process.process.send_signal(signal.SIGTERM)
+    assert process.finish(timeout=5) == 130
+    assert process.lines[-1] == (
+        "clocktui: left without waiting at the third stop request: the OnShutDown tasks "
+        "and the lifespan exit may not have finished\n"
+    )
+    assert "lifespan exit finished" not in process.stderr
 
 
 def test_headless_app_whose_lifespan_fails_exits_1_with_its_traceback() -> None:
