@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -160,35 +159,14 @@ def test_file_path_target_with_factory() -> None:
     assert result.returncode == 2 and "is a int, not an AioClock" in result.stderr
 
 
-def test_headless_serves_until_sigterm_then_exits_0_after_the_lifespan() -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "clocktui",
-            "headless_app:app",
-            "--app-dir",
-            str(APPS),
-            "--headless",
-        ],
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert process.stderr is not None
-        deadline = time.monotonic() + 20
-        seen = ""
-        while "hello from a task" not in seen and time.monotonic() < deadline:
-            seen += process.stderr.readline()
-        assert "headless [hello]: hello from a task" in seen
-        process.send_signal(signal.SIGTERM)
-        _, rest = process.communicate(timeout=20)
-    finally:
-        process.kill()
-    assert process.returncode == 0
-    assert "lifespan exited" in rest
+def test_headless_serves_until_sigterm_then_exits_0_after_the_lifespan(
+    clocktui_process: Callable[..., ClocktuiProcess],
+) -> None:
+    process = clocktui_process("headless_app:app", "--app-dir", str(APPS), "--headless")
+    process.wait_for("headless [hello]: hello from a task")
+    process.process.send_signal(signal.SIGTERM)
+    assert process.finish() == 0
+    assert "lifespan exited" in process.stderr
 
 
 def test_headless_second_sigterm_cancels_runs_now_and_still_runs_the_shutdown_steps(
