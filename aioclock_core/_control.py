@@ -77,8 +77,14 @@ class ControlMixin:
             )
         return self._scheduler
 
-    def _entry(self, task: TaskRef) -> TaskEntry:
-        return self._require_scheduler().find(task)
+    def _entry(self, task: TaskRef, reading: bool = False) -> TaskEntry:
+        if not isinstance(task, (UUID, str)):
+            raise TypeError(
+                f"Name a task by its name or id (a str or UUID), got {task!r} "
+                f"({type(task).__name__}): e.g. app.pause('nightly-report') or "
+                "app.pause(task.id)"
+            )
+        return self._require_scheduler(reading).find(task)
 
     async def pause(self, task: TaskRef) -> bool:
         """Pause a task: its firings are skipped (and reported) until resumed.
@@ -184,7 +190,7 @@ class ControlMixin:
 
     def snapshot(self, task: TaskRef) -> TaskSnapshot:
         """The task's state now (or when serving stopped). Safe from any thread."""
-        return self._require_scheduler(reading=True).find(task).snapshot()
+        return self._entry(task, reading=True).snapshot()
 
     def snapshots(self) -> list[TaskSnapshot]:
         """The state of every task, in registration order."""
@@ -202,8 +208,8 @@ class ControlMixin:
 
     def upcoming(self, task: TaskRef, count: int = 5) -> list[datetime]:
         """The task's next `count` firing instants (UTC), without consuming them."""
-        scheduler = self._require_scheduler(reading=True)
-        return scheduler.upcoming(scheduler.find(task), count)
+        entry = self._entry(task, reading=True)
+        return self._require_scheduler(reading=True).upcoming(entry, count)
 
     def simulator(self, tasks: Iterable[UUID] | None = None) -> Simulator:
         """Copies of the timelines of every task (or of the task ids given) as they stand

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import traceback
 from datetime import timedelta
@@ -61,6 +62,13 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
                 )()
             finally:
                 clock.work_finished()
+            if inspect.iscoroutine(run.result):  # e.g. a lambda that calls an async def
+                run.result.close()  # never awaited, and no warning about it
+                run.result = None
+                raise TypeError(
+                    "the task is a plain function and returned a coroutine, which was "
+                    "never awaited: define it with async def"
+                )
     except asyncio.CancelledError as cancelled:
         _note_cancellation(run, cancelled, timeout)
         raise

@@ -24,6 +24,10 @@ WEEKDAY_MAPPER: dict[WeekdayT, int] = {
     "every monday": 0, "every tuesday": 1, "every wednesday": 2, "every thursday": 3,
     "every friday": 4, "every saturday": 5, "every sunday": 6
 }  # fmt: skip
+LONGEST_SECONDS = 100 * 365.25 * 86400
+"""The longest period, timeout or grace period accepted: 100 years (3,155,760,000 s).
+Today's date plus much more overflows datetime (year 9999) when the task first runs."""
+LONGEST_TEXT = f"100 years ({LONGEST_SECONDS:.0f} s)"
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 

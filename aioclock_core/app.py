@@ -20,6 +20,8 @@ from aioclock_core._di import bind_dependencies, new_provider, uses_dependencies
 from aioclock_core._entry import TaskEntry
 from aioclock_core._recording import close_store, open_store, record_into_store
 from aioclock_core._scheduler import Scheduler
+from aioclock_core._shutdown import ShutdownRequests
+from aioclock_core._trigger_base import LONGEST_SECONDS, LONGEST_TEXT
 from aioclock_core._watchdog import LoopWatchdog, watch_scheduler
 from aioclock_core.coordination import Coordinator
 from aioclock_core.events import (
@@ -138,10 +140,11 @@ class AioClock(ControlMixin):
         if (
             isinstance(shutdown_grace, bool)
             or not isinstance(shutdown_grace, (int, float))
-            or (shutdown_grace < 0)
+            or not 0 <= shutdown_grace <= LONGEST_SECONDS
         ):
             raise ValueError(
-                f"AioClock: shutdown_grace must be seconds >= 0, got {shutdown_grace!r}"
+                f"AioClock: shutdown_grace must be seconds from 0 to {LONGEST_TEXT}, "
+                f"got {shutdown_grace!r}"
             )
         self.lifespan = lifespan
         self.name = name or "aioclock"
@@ -190,7 +193,7 @@ class AioClock(ControlMixin):
         self._run_sinks: list[RunSink] = []
         self._shutdown_entries: list[TaskEntry] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._shutdown_request: asyncio.Future[float] | None = None
+        self._shutdown: ShutdownRequests | None = None
         self._task_records: dict[UUID, TaskRecord] = {}
         self._started = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -425,7 +428,7 @@ class AioClock(ControlMixin):
         if self._stopped.is_set():  # served before: start afresh
             self._started = asyncio.Event()
             self._stopped = asyncio.Event()
-        self._shutdown_request = self._loop.create_future()
+        self._shutdown = requests = ShutdownRequests(self._loop, self.clock, self._shutdown_grace)
         entries = [self._bind(task) for task in self.tasks]
         startup = [e for e in entries if e.task.trigger.type_ == Triggers.ON_START_UP]
         self._shutdown_entries = shutdown = [
@@ -499,10 +502,11 @@ class AioClock(ControlMixin):
                 except asyncio.CancelledError:
                     cancelled = True
                 finally:
-                    await self._stop_runs(scheduler, grace)
+                    await self._stop_runs(scheduler, grace, requests)
                     if watchdog is not None:
                         watchdog.stop()
-                    await self._run_all_once(scheduler, shutdown)
+                    async with requests.bounded("the OnShutDown tasks"):
+                        await self._run_all_once(scheduler, shutdown)
         finally:
             delivery.flush()
             self._publish(SchedulerStopped(at=self.clock.now()))
@@ -520,8 +524,8 @@ class AioClock(ControlMixin):
             raise asyncio.CancelledError
 
     async def _wait_for_end(self, scheduler: Scheduler) -> float:
-        request = self._shutdown_request
-        assert request is not None
+        assert self._shutdown is not None
+        request = self._shutdown.graceful
         idle: asyncio.Future[Any] = asyncio.ensure_future(scheduler.idle.wait())
         try:
             await asyncio.wait([idle, request], return_when=asyncio.FIRST_COMPLETED)
@@ -539,7 +543,8 @@ class AioClock(ControlMixin):
             factory = bind_dependencies(factory, self._provider, cast_result=False)
         context = factory(self)
         if hasattr(context, "__aenter__"):
-            async with context:
+            assert self._shutdown is not None
+            async with self._shutdown.entered(context, "the lifespan exit"):
                 yield
         elif hasattr(context, "__enter__"):
             with context:
@@ -554,17 +559,31 @@ class AioClock(ControlMixin):
         if not entries:
             return
         runs = [scheduler.run_once(entry) for entry in entries]
-        await asyncio.wait([run.task for run in runs if run.task is not None])
+        tasks = [run.task for run in runs if run.task is not None]
+        try:
+            await asyncio.wait(tasks)
+        finally:  # cut short (a hurried shutdown): the runs end as cancelled
+            left = [task for task in tasks if not task.done()]
+            for task in left:
+                task.cancel("shutdown")
+            if left:
+                await asyncio.wait(left, timeout=5.0)
 
-    async def _stop_runs(self, scheduler: Scheduler, grace: float) -> None:
+    async def _stop_runs(
+        self, scheduler: Scheduler, grace: float, requests: ShutdownRequests
+    ) -> None:
         scheduler.stop_triggers()
         self._publish(SchedulerStopping(at=self.clock.now(), grace=grace))
-        await scheduler.drain(grace)
+        async with requests.bounded(None, step=0.0):  # a second request cuts the grace
+            await scheduler.drain(grace)
+        if requests.hurried.done():
+            await scheduler.drain(0.0)
 
     async def shutdown(self, grace: float | None = None) -> None:
         """Stop gracefully: no new firings, running runs get `grace` seconds, then
         cancellation, shut-down tasks, lifespan exit. Returns once serve() has stopped
-        (at once if called from inside a run, which would otherwise wait for itself)."""
+        (at once if called from inside a run, which would otherwise wait for itself).
+        A second call while stopping hurries the stop (see `request_shutdown`)."""
         self.request_shutdown(grace)
         from aioclock_core.logs import current_run
 
@@ -572,11 +591,14 @@ class AioClock(ControlMixin):
             await self._stopped.wait()
 
     def request_shutdown(self, grace: float | None = None) -> None:
-        """Ask serve() to stop (see `shutdown`) without waiting; call on the loop."""
+        """Ask serve() to stop (see `shutdown`) without waiting; call on the loop.
+
+        A second request while stopping hurries the stop: running runs are cancelled at
+        once, and the OnShutDown tasks and the lifespan exit still run, each cancelled
+        if it takes longer than 5 s."""
         check_seconds(grace or None, "grace", "shutdown()")
-        request = self._shutdown_request
-        if request is not None and not request.done():
-            request.set_result(self._shutdown_grace if grace is None else float(grace))
+        if self._shutdown is not None and not self._stopped.is_set():
+            self._shutdown.request(grace)
 
     def _publish(self, event: Event) -> None:
         if self._bus.active:

@@ -113,6 +113,7 @@ class Group:
             if not callable(func):
                 raise TypeError(f"@task(...) decorates a function, got {func!r}")
             task_name = name if name is not None else qualified_name(func)
+            _refuse_generator(func, task_name)
             injects = check_parameters(func, f"task {task_name!r}")
             task = Task(
                 func=func,
@@ -156,3 +157,16 @@ def is_async_function(func: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
         getattr(func, "__call__", None)  # noqa: B004
     )
+
+
+def _refuse_generator(func: Callable[..., Any], task_name: str) -> None:
+    """A generator function's body never runs when it is called: refuse it as a task."""
+    while hasattr(func, "__wrapped__"):
+        func = func.__wrapped__
+    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+        kind = "an async generator" if inspect.isasyncgenfunction(func) else "a generator"
+        raise TypeError(
+            f"task {task_name!r}: {qualified_name(func)} is {kind} function (it uses yield), "
+            "so calling it would not run its body: write a function that returns "
+            "instead of yielding"
+        )

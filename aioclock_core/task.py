@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from aioclock_core._trigger_base import LONGEST_SECONDS, LONGEST_TEXT
 from aioclock_core.triggers import BaseTrigger
 
 if TYPE_CHECKING:
@@ -88,6 +89,13 @@ class Task:
     id: uuid.UUID = field(init=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            kind = ValueError if isinstance(self.name, str) else TypeError
+            raise kind(
+                f"A task's name must be a non-empty string, got {self.name!r} "
+                f"({type(self.name).__name__}) for {qualified_name(self.func)}: write "
+                f"name='nightly-report', or leave name out to use module.function"
+            )
         self.id = task_id_for(self.name)
         where = f"task {self.name!r}"
         check_trigger(self.trigger, where)
@@ -216,3 +224,8 @@ def check_seconds(
     ):
         least = ">= 0" if allow_zero else "a positive number of"
         raise ValueError(f"{where}: {parameter} must be {least} seconds or None, got {value!r}")
+    if value > LONGEST_SECONDS:  # later date arithmetic would overflow (year 9999)
+        raise ValueError(
+            f"{where}: {parameter} must be at most {LONGEST_TEXT}, got {value!r}; "
+            "give a shorter one, or None for no limit"
+        )

@@ -31,6 +31,8 @@ __all__ = [
 
 from aioclock_core._trigger_base import (  # noqa: F401 - the public home of these names
     _DAY_NAMES,
+    LONGEST_SECONDS,
+    LONGEST_TEXT,
     UTC,
     WEEK_TO_SECOND,
     WEEKDAY_MAPPER,
@@ -184,6 +186,17 @@ class Every(LoopController[Literal[Triggers.EVERY]]):
                 f"Every({given}) has a period of {period!r} s {problem}: give a period of "
                 "at least 1 µs, e.g. Every(seconds=1), or a period of 0 with max_loop_count=N "
                 "to fire N times at once"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_longest_period(self) -> Every:
+        # A longer period overflows datetime when its first firing is computed.
+        if self.to_seconds > LONGEST_SECONDS:
+            raise ValueError(
+                f"Every's units add up to a period of {self.to_seconds:g} s, more than "
+                f"{LONGEST_TEXT}, the longest supported: give a shorter period, or use "
+                "Cron or At for a firing on a date"
             )
         return self
 
@@ -377,6 +390,17 @@ class Cron(_WallClockTrigger[Literal[Triggers.CRON]]):
             raise ValueError(f"Invalid cron expression {cron!r}: {error}") from None
         return cron
 
+    @model_validator(mode="after")
+    def _check_fires(self) -> Cron:
+        # Only a year field can run out of matches (a plain expression matches forever).
+        now = SYSTEM_CLOCK.now()
+        if self.next_fire_time(now, now) is None:
+            raise ValueError(
+                f"Cron({self.cron!r}) never fires: no time after now "
+                f"({now:%Y-%m-%d %H:%M} UTC) matches it in {self.tz}; check its year field"
+            )
+        return self
+
     def _expression(self) -> str:
         return self.cron
 
@@ -397,6 +421,16 @@ class OrTrigger(LoopController[Literal[Triggers.OR]]):
     type_: Literal[Triggers.OR] = Triggers.OR
     triggers: list[TriggerT]
     max_loop_count: Union[PositiveInt, None] = None
+
+    @field_validator("triggers")
+    @classmethod
+    def _check_not_empty(cls, triggers: list[Any]) -> list[Any]:
+        if not triggers:
+            raise ValueError(
+                "OrTrigger(triggers=[]) never fires: give it at least one trigger, e.g. "
+                "OrTrigger(triggers=[Every(hours=1), Cron(cron='0 9 * * *', tz='UTC')])"
+            )
+        return triggers
 
     # The spec's `OrTrigger([Once(), Once()])`: the inner triggers may come positionally.
     def __init__(self, triggers: list[Any] | None = None, /, **data: Any) -> None:

@@ -10,7 +10,6 @@ from datetime import datetime, timezone, tzinfo
 from typing import ClassVar
 from uuid import UUID
 
-from rich.text import Text
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -27,8 +26,9 @@ from clocktui.bridge import (
     LogsArrived,
     RunsArrived,
 )
+from clocktui.cli import EXIT_ABANDONED
 from clocktui.control import Controller
-from clocktui.formatting import outcome_word
+from clocktui.formatting import inert, outcome_word
 from clocktui.host import Host
 from clocktui.logbook import LogBook
 from clocktui.model import RECENT_RUNS, ConsoleModel, SchedulerPhase
@@ -48,7 +48,8 @@ busy, the heartbeat takes runs that waited this long."""
 _BEAT_AFTER_BURST = 0.5
 """Seconds after a burst's end the heartbeat beats next (then every second)."""
 _STOP_MARGIN = 5.0
-"""Seconds past the grace period the console waits for serve() before forcing it."""
+"""Seconds past the grace period the console waits for serve() before hurrying it (as a
+second quit would)."""
 
 
 class ClockConsole(App[int]):
@@ -73,7 +74,7 @@ class ClockConsole(App[int]):
     ) -> None:
         super().__init__()
         self.target = target
-        self.title = target.name
+        self.title = inert(target.name)
         self.zone: tzinfo = display_tz or _local_zone()
         self.model = ConsoleModel(target.tasks)
         self.logbook = LogBook()
@@ -85,7 +86,8 @@ class ClockConsole(App[int]):
         self.redraw_interval = redraw_interval
         """Seconds between two redraws of the table for model changes (countdowns tick
         every second on their own)."""
-        self.quitting = False
+        self.stop_requests = 0
+        """Quits asked for: 1 stops gracefully, 2 hurries the stop, 3 leaves at once."""
         self._planned_all = 0.0
 
     def now(self) -> datetime:
@@ -114,24 +116,37 @@ class ClockConsole(App[int]):
 
     def on_unmount(self) -> None:
         self.bridge.close()
-        self.host.stop(grace=0, timeout=2.0)
+        if not self.host.abandoned:
+            self.host.stop(grace=0, timeout=2.0)
 
     def action_quit(self) -> None:  # type: ignore[override]
-        """Stop the scheduler gracefully, then exit; a second quit exits at once."""
-        if self.quitting or self.host.stopped:
+        """Stop the scheduler gracefully, then exit. A second quit cancels running runs
+        now (the shut-down tasks and the lifespan exit still run); a third exits at once."""
+        if self.host.stopped:
             self.exit(0)
             return
-        self.quitting = True
-        self.model.phase = SchedulerPhase.STOPPING
-        self._model_changed()
-        self.host.request_stop()
-        grace = self.target.shutdown_grace
-        self.set_timer(grace + _STOP_MARGIN, self._give_up_waiting)
+        self.stop_requests += 1
+        if self.stop_requests == 1:
+            self.model.phase = SchedulerPhase.STOPPING
+            self._model_changed()
+            self.host.request_stop()
+            grace = self.target.shutdown_grace
+            self.set_timer(grace + _STOP_MARGIN, self._hurry_if_still_stopping)
+        elif self.stop_requests == 2:
+            self.host.request_stop()
+            self.notify(
+                "Stopping now: running runs are cancelled; the shut-down tasks and the "
+                "lifespan exit get 5 s each. Quit again to leave without waiting.",
+                severity="warning",
+                markup=False,
+            )
+        else:
+            self.host.abandon()
+            self.exit(return_code=EXIT_ABANDONED)
 
-    def _give_up_waiting(self) -> None:
-        self.notify("The scheduler did not stop in time: cancelling it", severity="warning")
-        self.host.force_stop()
-        self.set_timer(2.0, lambda: self.exit(0))
+    def _hurry_if_still_stopping(self) -> None:
+        if self.stop_requests == 1 and not self.host.stopped:
+            self.action_quit()  # as a second quit: the grace period is long past
 
     # ----- messages from other threads -----------------------------------------------
     # ----- the heartbeat ----------------------------------------------------------------
@@ -207,7 +222,7 @@ class ClockConsole(App[int]):
         for failure in failures[:_NOTIFY_AT_MOST]:
             error = failure.error_type or outcome_word(failure.outcome)
             self.notify(
-                f"{failure.task_name} {outcome_word(failure.outcome)}: {error}",
+                inert(f"{failure.task_name} {outcome_word(failure.outcome)}: {error}"),
                 title="Run failed",
                 severity="error",
                 markup=False,
@@ -234,13 +249,13 @@ class ClockConsole(App[int]):
 
     def on_command_answered(self, message: CommandAnswered) -> None:
         severity: SeverityLevel = message.severity  # type: ignore[assignment]
-        self.notify(message.text, severity=severity, timeout=3, markup=False)
+        self.notify(inert(message.text), severity=severity, timeout=3, markup=False)
 
     def on_host_stopped(self, _: HostStopped) -> None:
         if self.host.error is not None:
             self.model.phase = SchedulerPhase.CRASHED
             self.notify(
-                Text(f"The scheduler crashed: {self.host.error!r}").plain,
+                inert(f"The scheduler crashed: {self.host.error!r}"),
                 severity="error",
                 timeout=30,
                 markup=False,
@@ -248,7 +263,7 @@ class ClockConsole(App[int]):
         elif self.model.phase is not SchedulerPhase.STOPPED:
             self.model.phase = SchedulerPhase.STOPPED
         self._model_changed()
-        if self.quitting:
+        if self.stop_requests and not self.host.abandoned:
             self.exit(0)
 
     def _model_changed(self) -> None:

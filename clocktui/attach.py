@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from aioclock_core.coordination import CommandKind, ControlCommand
 from aioclock_core.stores import RunRecord, StoreError
-from clocktui.formatting import format_duration, outcome_word
+from clocktui.formatting import format_duration, inert, outcome_word
 
 __all__ = ["FleetTask", "FleetReplica", "Fleet", "FleetReader", "AttachConsole", "run_attach"]
 
@@ -189,14 +189,14 @@ class AttachConsole(App[int]):
         for task in self.fleet.tasks:
             run = task.last_run
             table.add_row(
-                Text(task.name),
-                Text(task.group or ""),
+                Text(inert(task.name)),
+                Text(inert(task.group or "")),
                 Text(task.trigger),
                 Text("paused" if task.paused else "active"),
                 Text(_clock_time(run.started_at) if run else ""),
                 Text(format_duration(run.duration) if run and run.duration is not None else ""),
                 Text(outcome_word(run.outcome) if run else ""),
-                Text(run.replica or "" if run else ""),
+                Text(inert(run.replica or "") if run else ""),
                 key=str(task.task_id),
             )
         if self.fleet.tasks:
@@ -207,7 +207,7 @@ class AttachConsole(App[int]):
         table.clear()
         for replica in self.fleet.replicas:
             liveness = Text("alive", "green") if replica.alive else Text("gone", "red")
-            table.add_row(Text(replica.name), liveness, Text(replica.seen_at))
+            table.add_row(Text(inert(replica.name)), liveness, Text(replica.seen_at))
 
     def _selected(self) -> FleetTask | None:
         table: DataTable[Text] = self.query_one("#tasks", DataTable)
@@ -219,9 +219,9 @@ class AttachConsole(App[int]):
         try:
             await self.reader.send(kind, task.task_id if task else None)
         except Exception as error:
-            self.notify(f"Could not send {what}: {error!r}", severity="error", markup=False)
+            self.notify(inert(f"Could not send {what}: {error!r}"), severity="error", markup=False)
             return
-        self.notify(f"Sent {what}", timeout=2, markup=False)
+        self.notify(inert(f"Sent {what}"), timeout=2, markup=False)
 
     async def action_run_now(self) -> None:
         task = self._selected()

@@ -19,6 +19,8 @@ EXIT_USER_ERROR = 1
 """The user's code raised (importing the module, the factory, or serving)."""
 EXIT_USAGE = 2
 """The target could not be loaded: bad format, not found, not an app."""
+EXIT_ABANDONED = 130
+"""A third stop request (signal or quit) left without waiting for the shutdown."""
 
 COMMANDS = ("run", "attach", "history", "simulate")
 DEFAULT_COMMAND = "run"
@@ -149,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def load_or_report(target: str, app_dir: str | None, factory: bool) -> AioClock | int:
     """The app, or the exit code after printing why it could not be loaded."""
-    from clocktui.loader import LoadError, UserCodeError, load_app
+    from clocktui.loader import LoadAbortedError, LoadError, UserCodeError, load_app
 
     try:
         return load_app(target, app_dir=app_dir, factory=factory)
@@ -159,6 +161,9 @@ def load_or_report(target: str, app_dir: str | None, factory: bool) -> AioClock 
         print(error.user_traceback, end="", file=sys.stderr)
         print(f"clocktui: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except LoadAbortedError as error:
+        print(f"clocktui: {error}", file=sys.stderr)
+        return error.exit_code
 
 
 def report(error: Exception, code: int = EXIT_USAGE) -> int:
@@ -189,6 +194,13 @@ def _run(args: argparse.Namespace) -> int:
         console = make_app(app, paused=args.paused, handle_signals=True)
         console.run()
         host = console.host
+    if host.abandoned:
+        print(
+            "clocktui: left without waiting at the third stop request: the OnShutDown "
+            "tasks and the lifespan exit may not have finished",
+            file=sys.stderr,
+        )
+        return EXIT_ABANDONED
     if isinstance(host.error, StoreError):
         return report(host.error)
     if host.error is not None:

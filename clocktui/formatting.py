@@ -1,4 +1,5 @@
-"""Pure text helpers: durations, countdowns, instants in the display zone, outcome words."""
+"""Pure text helpers: durations, countdowns, instants in the display zone, outcome words,
+user text made inert."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ __all__ = [
     "outcome_word",
     "align_columns",
     "fit",
+    "inert",
 ]
 
 _OUTCOME_WORDS = {
@@ -28,6 +30,17 @@ _OUTCOME_WORDS = {
     RunOutcome.INTERRUPTED: "interrupted",
     RunOutcome.ABANDONED: "abandoned",
 }
+
+
+def inert(text: str, *, multiline: bool = False) -> str:
+    """`text` with each control character shown escaped, as repr() shows it without the
+    quotes: ``"\x1b[2J"`` reads ``\x1b[2J`` and does not clear the screen. Task names,
+    log messages and errors come from user code; none of them may move the cursor,
+    recolour or retitle the terminal. With `multiline`, newlines and tabs stay."""
+    if text.isprintable():
+        return text
+    kept = "\n\t" if multiline else ""
+    return "".join(c if c.isprintable() or c in kept else repr(c)[1:-1] for c in text)
 
 
 def outcome_word(outcome: RunOutcome | None) -> str:

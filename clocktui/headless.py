@@ -10,6 +10,7 @@ from types import FrameType
 
 from aioclock_core import AioClock
 from aioclock_core.logs import install_run_context
+from clocktui.formatting import inert
 from clocktui.host import Host
 
 __all__ = ["serve_headless", "LOG_FORMAT"]
@@ -22,15 +23,20 @@ class _RunAwareFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         name = getattr(record, "aioclock_task_name", None)
         record.aioclock_task_label = f" [{name}]" if name else ""
-        return super().format(record)
+        return inert(super().format(record), multiline=True)  # user text, to a terminal
 
 
 logger = logging.getLogger("clocktui")
 
 
+class _Abandoned(Exception):
+    """Raised by the third signal's handler to stop waiting for the host."""
+
+
 def serve_headless(app: AioClock, *, paused: bool = False) -> Host:
     """Serve `app` until its triggers are exhausted or SIGINT/SIGTERM; returns the host
-    (its `error` says whether serve() failed). A second signal cancels running runs."""
+    (its `error` says whether serve() failed). A second signal cancels running runs but
+    still runs the shutdown steps; a third returns at once (`host.abandoned`)."""
     install_run_context()
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(_RunAwareFormatter(LOG_FORMAT))
@@ -41,12 +47,21 @@ def serve_headless(app: AioClock, *, paused: bool = False) -> Host:
     def on_signal(number: int, _: FrameType | None) -> None:
         nonlocal signals
         signals += 1
+        name = signal.Signals(number).name
         if signals == 1:
-            logger.info("%s received: stopping gracefully", signal.Signals(number).name)
+            logger.info(
+                "%s received: stopping gracefully (running runs get %g s; a second signal "
+                "cancels them now)",
+                name,
+                app.shutdown_grace,
+            )
+            host.request_stop()
+        elif signals == 2:
+            logger.warning("Second %s: stopping now (a third signal exits at once)", name)
             host.request_stop()
         else:
-            logger.warning("Second signal: cancelling running runs")
-            host.force_stop()
+            host.abandon()
+            raise _Abandoned
 
     previous = {}
     if threading.current_thread() is threading.main_thread():
@@ -59,6 +74,8 @@ def serve_headless(app: AioClock, *, paused: bool = False) -> Host:
         # second, not five times).
         while not host.join(1.0):
             pass
+    except _Abandoned:
+        pass
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

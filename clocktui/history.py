@@ -12,7 +12,7 @@ from aioclock_core import AioClock
 from aioclock_core.runs import RunRecord, run_to_json
 from aioclock_core.stores import SQLiteReader, StoreError
 from aioclock_core.task import Task
-from clocktui.formatting import align_columns, format_duration, outcome_word
+from clocktui.formatting import align_columns, format_duration, inert, outcome_word
 
 __all__ = ["add_history_arguments", "run_history", "format_table", "find_task", "UnknownTaskError"]
 
@@ -76,10 +76,10 @@ def format_table(runs: Sequence[RunRecord]) -> str:
         rows.append(
             (
                 f"{run.started_at.astimezone():%Y-%m-%d %H:%M:%S}",
-                run.task_name,
+                inert(run.task_name),
                 outcome_word(run.outcome) or "running",
                 format_duration(run.duration),
-                error.splitlines()[0] if error else "",
+                inert(error.splitlines()[0]) if error else "",
             )
         )
     return "\n".join(align_columns(rows))

@@ -36,9 +36,14 @@ class Host:
         self._stopped = threading.Event()
         self._serve_task: asyncio.Task[None] | None = None
         self._stop_grace: float | None = None
-        self._stop_requested = False
+        self._stop_requests = 0
+        self._delivered_requests = 0
+        self.abandoned = False
+        """True once `abandon()` gave up on the shutdown (a third stop request)."""
         self._on_stopped: list[Callable[[], None]] = []
-        self._lock = threading.Lock()
+        # Re-entrant: a signal handler may ask for a stop while the main thread is inside
+        # one (a second SIGTERM during the first one's request_stop).
+        self._lock = threading.RLock()
 
     # ----- life -------------------------------------------------------------------
     def start(self) -> None:
@@ -59,13 +64,20 @@ class Host:
         callback()
 
     def request_stop(self, grace: float | None = None) -> None:
-        """Ask for a graceful shutdown (see `AioClock.shutdown`); does not wait."""
+        """Ask for a graceful shutdown (see `AioClock.shutdown`); does not wait. A second
+        call hurries it (running runs are cancelled now, see `AioClock.request_shutdown`)."""
         with self._lock:
             if self._stopped.is_set():
                 return
-            self._stop_requested = True
+            self._stop_requests += 1
             self._stop_grace = grace
             self.loop.call_soon_threadsafe(self._request_shutdown)
+
+    def abandon(self) -> None:
+        """Give up on the shutdown: cancel serve() and let the caller exit without waiting
+        (a third stop request; the scheduler thread is a daemon)."""
+        self.abandoned = True
+        self.force_stop()
 
     def force_stop(self) -> None:
         """Cancel serve(): used when a graceful stop takes too long."""
@@ -120,8 +132,8 @@ class Host:
             started = asyncio.ensure_future(self.app.wait_started())
             await asyncio.wait([task, started], return_when=asyncio.FIRST_COMPLETED)
             started.cancel()
-            if not task.done() and self._stop_requested:
-                self._request_shutdown()
+            if not task.done():
+                self._request_shutdown()  # requests made before serve() could take them
             await task
         except asyncio.CancelledError:
             pass
@@ -130,5 +142,7 @@ class Host:
             self.error_traceback = "".join(traceback.format_exception(error))
 
     def _request_shutdown(self) -> None:
-        if self.app.is_running:
+        # Each request reaches serve() once, when it can take it (after two, none matter).
+        while self.app.is_running and self._delivered_requests < min(self._stop_requests, 2):
+            self._delivered_requests += 1
             self.app.request_shutdown(self._stop_grace)

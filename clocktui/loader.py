@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import importlib.util
 import sys
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import aioclock_core
 from aioclock_core import AioClock
 
 __all__ = [
@@ -21,6 +24,7 @@ __all__ = [
     "AttributeMissingError",
     "NotAnAppError",
     "UserCodeError",
+    "LoadAbortedError",
     "parse_target",
     "load_app",
 ]
@@ -56,6 +60,18 @@ class UserCodeError(Exception):
     def __init__(self, message: str, user_traceback: str) -> None:
         super().__init__(message)
         self.user_traceback = user_traceback
+
+
+class LoadAbortedError(Exception):
+    """The user's module or factory called sys.exit(), or Ctrl+C interrupted it.
+
+    Attributes:
+        exit_code: The code the command should exit with (sys.exit's, or 130 for Ctrl+C).
+    """
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @dataclass(frozen=True)
@@ -98,8 +114,15 @@ def load_app(text: str, *, app_dir: str | None = None, factory: bool = False) ->
     Raises:
         LoadError: With a one-line message naming what is wrong.
         UserCodeError: The user's module or factory raised.
+        LoadAbortedError: The user's module or factory exited, or Ctrl+C interrupted it.
     """
     target = parse_target(text)
+    if app_dir is not None and not Path(app_dir).is_dir():
+        problem = "is a file" if Path(app_dir).exists() else "does not exist"
+        raise TargetNotFoundError(
+            f"--app-dir {app_dir!r} {problem}: give the folder that holds the app's module, "
+            "or leave --app-dir out to import from the current directory"
+        )
     directory = str(Path(app_dir or ".").resolve())
     if directory not in sys.path:
         sys.path.insert(0, directory)
@@ -114,7 +137,9 @@ def load_app(text: str, *, app_dir: str | None = None, factory: bool = False) ->
             raise NotAnAppError(
                 f"{target.text!r} is a {type(value).__name__}, which --factory cannot call"
             )
-        value = _call_user_code(value, f"The factory {target.text!r} raised")
+        assert callable(value)
+        with _user_code(f"The factory {target.text!r}"):
+            value = value()
     if not isinstance(value, AioClock):
         hint = " (it is callable: did you mean --factory?)" if callable(value) else ""
         raise NotAnAppError(
@@ -124,18 +149,17 @@ def load_app(text: str, *, app_dir: str | None = None, factory: bool = False) ->
 
 
 def _import_module(target: Target) -> ModuleType:
-    try:
-        return importlib.import_module(target.module)
-    except ModuleNotFoundError as error:
-        missing = error.name or ""
-        if missing == target.module or target.module.startswith(f"{missing}."):
-            raise TargetNotFoundError(
-                f"Module {target.module!r} not found (searched the current directory, "
-                "--app-dir and sys.path)"
-            ) from None
-        raise _user_error(f"Importing {target.module!r} failed", error) from None
-    except Exception as error:
-        raise _user_error(f"Importing {target.module!r} failed", error) from None
+    with _user_code(f"Importing {target.module!r}"):
+        try:
+            return importlib.import_module(target.module)
+        except ModuleNotFoundError as error:
+            missing = error.name or ""
+            if missing == target.module or target.module.startswith(f"{missing}."):
+                raise TargetNotFoundError(
+                    f"Module {target.module!r} not found (searched the current directory, "
+                    "--app-dir and sys.path)"
+                ) from None
+            raise
 
 
 def _import_file(target: Target) -> ModuleType:
@@ -152,34 +176,56 @@ def _import_file(target: Target) -> ModuleType:
     if folder not in sys.path:
         sys.path.insert(0, folder)
     try:
-        spec.loader.exec_module(module)
-    except Exception as error:
+        with _user_code(f"Importing {target.module!r}"):
+            spec.loader.exec_module(module)
+    except BaseException:
         sys.modules.pop(name, None)
-        raise _user_error(f"Importing {target.module!r} failed", error) from None
+        raise
     return module
 
 
-def _call_user_code(function: object, message: str) -> object:
-    assert callable(function)
+@contextlib.contextmanager
+def _user_code(action: str) -> Iterator[None]:
+    """Turn what the user's code raises during `action` ("Importing 'x'") into our errors:
+    an exception, sys.exit() and Ctrl+C each become one line naming what happened."""
     try:
-        return function()
+        yield
+    except LoadError:
+        raise
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 1
+        raise LoadAbortedError(
+            f"{action} called sys.exit({exit.code!r}), so clocktui exits with code {code}: "
+            "an app's module and factory must not exit (put the exit under "
+            "`if __name__ == '__main__':`)",
+            code,
+        ) from None
+    except KeyboardInterrupt as interrupt:
+        frames = _user_frames(interrupt)
+        where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+        raise LoadAbortedError(f"{action} was interrupted (Ctrl+C){where}", 130) from None
     except Exception as error:
-        raise _user_error(message, error) from None
+        trace = traceback.TracebackException.from_exception(error)
+        trace.stack = _user_frames(error)
+        raise UserCodeError(
+            f"{action} failed: {type(error).__name__}: {error}", "".join(trace.format())
+        ) from None
 
 
-def _user_error(message: str, error: BaseException) -> UserCodeError:
-    """Wrap `error` with a traceback of the user's frames only (not importlib's or ours)."""
-    machinery = (str(Path(__file__).resolve().parent), str(Path(importlib.__file__).parent))
-    trace = traceback.TracebackException.from_exception(error)
-    trace.stack = traceback.StackSummary.from_list(
+def _user_frames(error: BaseException) -> traceback.StackSummary:
+    """The frames of `error`'s traceback in the user's code (not importlib's or ours)."""
+    ours = (
+        str(Path(__file__).resolve().parent),
+        str(Path(aioclock_core.__file__).resolve().parent),
+        str(Path(importlib.__file__).parent),
+    )
+    return traceback.StackSummary.from_list(
         [
             frame
-            for frame in trace.stack
-            if not frame.filename.startswith(machinery)
-            and not frame.filename.startswith("<frozen ")
+            for frame in traceback.extract_tb(error.__traceback__)
+            if not frame.filename.startswith(ours) and not frame.filename.startswith("<frozen ")
         ]
     )
-    return UserCodeError(f"{message}: {type(error).__name__}: {error}", "".join(trace.format()))
 
 
 def _missing_message(target: Target, module: ModuleType, name: str) -> str:

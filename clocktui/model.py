@@ -21,6 +21,7 @@ from aioclock_core.events import (
 from aioclock_core.runs import RunOutcome, RunRecord
 from aioclock_core.state import task_state
 from aioclock_core.task import Task
+from clocktui.formatting import inert
 
 __all__ = ["RECENT_RUNS", "SchedulerPhase", "TaskView", "ConsoleModel"]
 
@@ -113,8 +114,8 @@ class TaskView:
         """A fresh view of a registered task."""
         return cls(
             task_id=task.id,
-            name=task.name,
-            group=task.group or "",
+            name=inert(task.name),  # shown in many places: made inert once, here
+            group=inert(task.group or ""),
             trigger=task.trigger.describe(),
             timeout=task.timeout,
         )

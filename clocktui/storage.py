@@ -24,6 +24,22 @@ def default_db_path(app_name: str) -> Path:
     return home / "clocktui" / f"{safe_name}.sqlite3"
 
 
+def db_file(db: str) -> Path:
+    """The path `--db` names, if it can be a file.
+
+    Raises:
+        HistoryOptionError: It is empty, or an existing folder.
+    """
+    path = Path(db)
+    if not db.strip() or path.is_dir():
+        what = "is empty" if not db.strip() else "is a folder"
+        example = path / "history.sqlite3" if db.strip() else Path("history.sqlite3")
+        raise HistoryOptionError(
+            f"--db {db!r} {what}: give the path of a history file, e.g. --db {example}"
+        )
+    return path
+
+
 def has_own_store(app: AioClock) -> bool:
     """Whether the app configured a store instead of keeping the default MemoryStore."""
     return type(app.store) is not MemoryStore
@@ -47,7 +63,7 @@ def use_history_store(app: AioClock, db: str | None, no_history: bool) -> None:
         return
     if no_history:
         return
-    path = Path(db) if db is not None else default_db_path(app.name)
+    path = db_file(db) if db is not None else default_db_path(app.name)
     if db is None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +86,7 @@ def history_path(app: AioClock, db: str | None) -> Path:
         HistoryOptionError: The app keeps its history in a store that is not a SQLite file.
     """
     if db is not None:
-        return Path(db)
+        return db_file(db)
     store = app.store
     if isinstance(store, SQLiteStore):
         return store.path

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
-from clocktui.formatting import format_duration, format_instant, outcome_word
+from clocktui.formatting import format_duration, format_instant, inert, outcome_word
 from clocktui.logbook import LogEntry
 from clocktui.model import TaskView
 from clocktui.widgets.log_pane import LogPane
@@ -138,7 +138,7 @@ class DetailScreen(Screen[None]):
                 Text(format_duration(record.duration)),
                 Text(outcome_word(record.outcome), style),
                 Text(record.kind.value),
-                Text(_one_line(record.result or record.error or "")),
+                Text(inert(_one_line(record.result or record.error or ""))),
             )
         self.query_one("#durations", Sparkline).data = [r.duration or 0.0 for r in view.recent]
         error = self.query_one("#error", Static)
@@ -146,12 +146,13 @@ class DetailScreen(Screen[None]):
         if failure is None:
             error.update(Text("No failure yet", "dim"))
             return
-        text = Text((failure.traceback or view.last_error or "").rstrip(), "red", overflow="fold")
+        shown = (failure.traceback or view.last_error or "").rstrip()
+        text = Text(inert(shown, multiline=True), "red", overflow="fold")
         if failure.logs:  # what the failed run logged itself, after its traceback
             text.append(f"\n\nLogged by this run ({len(failure.logs)} lines):\n", "bold")
             for line in failure.logs:
                 when = format_instant(line.at, now, console.zone)
-                text.append(f"{when} {line.level:<7} {_one_line(line.message)}\n")
+                text.append(f"{when} {line.level:<7} {inert(_one_line(line.message))}\n")
         error.update(text)
 
     def _ask_upcoming(self) -> None:

@@ -27,6 +27,7 @@ KEYS = (
     ("ctrl+p", "Command palette: Run / Pause / Resume <task>"),
     ("?", "This help"),
     ("q  ctrl+q", "Quit: stop triggers, let runs finish, exit the lifespan"),
+    ("q again", "Cancel the running runs now (a third q leaves at once)"),
 )
 """Every key of the console and what it does."""
 

@@ -60,7 +60,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         console = self.console
-        yield StatusHeader(console.target.name, console.model, console.now, console.zone)
+        yield StatusHeader(console.title, console.model, console.now, console.zone)
         yield Input(placeholder="Filter tasks by name or group", id="filter", compact=True)
         yield TaskTable(console.model, console.now, console.zone, id="tasks")
         yield LogPane(console.logbook, console.zone, id="logs")

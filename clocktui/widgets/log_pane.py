@@ -10,6 +10,7 @@ from uuid import UUID
 from rich.text import Text
 from textual.widgets import RichLog
 
+from clocktui.formatting import inert
 from clocktui.logbook import LogBook, LogEntry
 
 __all__ = ["LogPane", "format_entry"]
@@ -30,16 +31,16 @@ def format_entry(entry: LogEntry, zone: tzinfo, *, with_traceback: bool = False)
     the pane of every task would drown in them)."""
     level = logging.getLevelName(entry.level)
     style = _LEVEL_STYLES.get(entry.level, "")
-    source = entry.task_name or entry.logger
+    source = inert(entry.task_name or entry.logger)
     text = Text.assemble(
         (f"{entry.at.astimezone(zone):%H:%M:%S} ", "dim"),
         (f"{level:<8}", style),
         (f"[{source}] ", "cyan" if entry.task_name else "magenta"),
-        (entry.message, "red" if entry.level >= logging.ERROR else ""),
+        (inert(entry.message, multiline=True), "red" if entry.level >= logging.ERROR else ""),
     )
     if entry.exception:
         if with_traceback:
-            text.append(f"\n{entry.exception}", "red")
+            text.append(f"\n{inert(entry.exception, multiline=True)}", "red")
         else:
             text.append("  (traceback in details)", "dim")
     return text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from aioclock_core import AioClock, Group
 
 app = AioClock(name="loader")
@@ -20,3 +22,7 @@ def make_number() -> int:
 
 def make_broken() -> AioClock:
     raise LookupError("the factory could not find its settings")
+
+
+def make_exiting() -> AioClock:
+    sys.exit(5)

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta, timezone
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -20,6 +27,7 @@ from tests.apps import console_app
 from tests.bounds import time_limit  # noqa: F401 - re-exported to the tests here
 
 T = TypeVar("T")
+ROOT = Path(__file__).parent.parent.parent
 SIZE = (160, 45)
 STEP_TIMEOUT = 5.0
 """Real seconds any single wait in a console test may take."""
@@ -135,3 +143,77 @@ async def open_timeline(
     await until(drawn, pilot, f"the timeline showed {span}")
     await pilot.pause()
     return screen
+
+
+class ClocktuiProcess:
+    """`clocktui ARGS` in a subprocess, its stderr read on a thread so that every wait
+    for a line is bounded (a hung process fails the test instead of hanging it)."""
+
+    def __init__(self, args: tuple[str, ...], env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "clocktui", *args],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        )
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> None:
+        """Wait until a line of stderr contains `text`."""
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines):
+            try:
+                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                line = ""
+            if not line:
+                raise AssertionError(f"no line with {text!r}; stderr so far:\n{self.stderr}")
+            self.lines.append(line)
+
+    def finish(self, timeout: float = 20.0) -> int:
+        """Wait for the process to exit (bounded); returns its exit code."""
+        code = self.process.wait(timeout)
+        self._reader.join(timeout)
+        while not self._queue.empty():
+            line = self._queue.get_nowait()
+            if line is not None:
+                self.lines.append(line)
+        return code
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self) -> None:
+        """Kill the process if it still runs."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+        self._reader.join(10)  # it ends at the pipe's end of file
+        if self.process.stderr is not None:
+            self.process.stderr.close()
+
+
+@pytest.fixture
+def clocktui_process() -> Iterator[Callable[..., ClocktuiProcess]]:
+    """Start `clocktui` subprocesses (`start(*args, **env)`); each is killed after the test."""
+    started: list[ClocktuiProcess] = []
+
+    def start(*args: str, **env: str) -> ClocktuiProcess:
+        started.append(ClocktuiProcess(args, env))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.stop()

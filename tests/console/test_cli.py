@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from clocktui import __version__
 from clocktui.cli import main, with_command
+from tests.console.conftest import ClocktuiProcess
 
 ROOT = Path(__file__).parent.parent.parent
 APPS = ROOT / "tests" / "apps"
@@ -60,6 +62,82 @@ def test_load_errors_print_one_line_and_exit_2(args: list[str], message: str) ->
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["loader_exits:app"],
+            5,
+            "clocktui: Importing 'loader_exits' called sys.exit(5), so clocktui exits with "
+            "code 5: an app's module and factory must not exit",
+        ),
+        (
+            ["loader_target:make_exiting", "--factory"],
+            5,
+            "clocktui: The factory 'loader_target:make_exiting' called sys.exit(5)",
+        ),
+        (
+            ["loader_target:app", "--headless", "--db", ""],
+            2,
+            "clocktui: error: --db '' is empty: give the path of a history file, "
+            "e.g. --db history.sqlite3",
+        ),
+        (
+            ["loader_target:app", "--headless", "--db", str(APPS)],
+            2,
+            f"clocktui: error: --db '{APPS}' is a folder: give the path of a history file, "
+            f"e.g. --db {APPS / 'history.sqlite3'}",
+        ),
+        (["history", "loader_target:app", "--db", str(APPS)], 2, "clocktui: error: --db '"),
+    ],
+)
+def test_bad_input_gets_one_line_naming_it_and_the_fix(
+    args: list[str], code: int, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*args, "--app-dir", str(APPS)]) == code
+    error = capsys.readouterr().err
+    assert error.startswith(message)
+    assert len(error.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("app_dir", "problem"), [("no/such/dir", "does not exist"),
+                                                  (__file__, "is a file")])  # fmt: skip
+def test_an_app_dir_that_is_not_a_folder_is_named(
+    app_dir: str, problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["loader_target:app", "--app-dir", app_dir]) == 2
+    assert capsys.readouterr().err == (
+        f"clocktui: error: --app-dir {app_dir!r} {problem}: give the folder that holds the "
+        "app's module, or leave --app-dir out to import from the current directory\n"
+    )
+
+
+def test_ctrl_c_during_import_says_where_in_one_line_and_exits_130() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clocktui", "loader_slow_import:app", "--app-dir", str(APPS)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "importing\n"  # the module is being imported
+        process.send_signal(signal.SIGINT)
+        _, error = process.communicate(timeout=20)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130
+    # At the line that waits, or the print before it: the signal may beat the sleep.
+    assert re.fullmatch(
+        r"clocktui: Importing 'loader_slow_import' was interrupted \(Ctrl\+C\) at "
+        r"loader_slow_import\.py:[78]\n",
+        error,
+    )
+
+
 def test_user_exception_shows_user_traceback_and_exits_1() -> None:
     result = clocktui("loader_raises:app", "--app-dir", str(APPS))
     assert result.returncode == 1
@@ -81,35 +159,50 @@ def test_file_path_target_with_factory() -> None:
     assert result.returncode == 2 and "is a int, not an AioClock" in result.stderr
 
 
-def test_headless_serves_until_sigterm_then_exits_0_after_the_lifespan() -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "clocktui",
-            "headless_app:app",
-            "--app-dir",
-            str(APPS),
-            "--headless",
-        ],
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+def test_headless_serves_until_sigterm_then_exits_0_after_the_lifespan(
+    clocktui_process: Callable[..., ClocktuiProcess],
+) -> None:
+    process = clocktui_process("headless_app:app", "--app-dir", str(APPS), "--headless")
+    process.wait_for("headless [hello]: hello from a task")
+    process.process.send_signal(signal.SIGTERM)
+    assert process.finish() == 0
+    assert "lifespan exited" in process.stderr
+
+
+def test_headless_second_sigterm_cancels_runs_now_and_still_runs_the_shutdown_steps(
+    clocktui_process: Callable[..., ClocktuiProcess],
+) -> None:
+    process = clocktui_process("stubborn_app:app", "--app-dir", str(APPS), "--headless")
+    process.wait_for("long run started")
+    process.process.send_signal(signal.SIGTERM)
+    process.wait_for("SIGTERM received: stopping gracefully (running runs get 60 s")
+    process.process.send_signal(signal.SIGTERM)
+    assert process.finish() == 0
+    stderr = process.stderr
+    assert "Second SIGTERM: stopping now (a third signal exits at once)" in stderr
+    assert "Shutdown: cancelling 1 run(s) still going" in stderr
+    steps = [step for step in ("shutdown task ran", "lifespan exit finished") if step in stderr]
+    assert steps == ["shutdown task ran", "lifespan exit finished"]
+
+
+def test_headless_third_sigterm_leaves_at_once_saying_so(
+    clocktui_process: Callable[..., ClocktuiProcess],
+) -> None:
+    process = clocktui_process(
+        "stubborn_app:app", "--app-dir", str(APPS), "--headless", STUBBORN_EXIT_HANGS="1"
     )
-    try:
-        assert process.stderr is not None
-        deadline = time.monotonic() + 20
-        seen = ""
-        while "hello from a task" not in seen and time.monotonic() < deadline:
-            seen += process.stderr.readline()
-        assert "headless [hello]: hello from a task" in seen
-        process.send_signal(signal.SIGTERM)
-        _, rest = process.communicate(timeout=20)
-    finally:
-        process.kill()
-    assert process.returncode == 0
-    assert "lifespan exited" in rest
+    process.wait_for("long run started")
+    process.process.send_signal(signal.SIGTERM)
+    process.wait_for("stopping gracefully")
+    process.process.send_signal(signal.SIGTERM)
+    process.wait_for("lifespan exit started")
+    process.process.send_signal(signal.SIGTERM)
+    assert process.finish(timeout=5) == 130
+    assert process.lines[-1] == (
+        "clocktui: left without waiting at the third stop request: the OnShutDown tasks "
+        "and the lifespan exit may not have finished\n"
+    )
+    assert "lifespan exit finished" not in process.stderr
 
 
 def test_headless_app_whose_lifespan_fails_exits_1_with_its_traceback() -> None:

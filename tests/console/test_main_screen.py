@@ -16,6 +16,7 @@ from clocktui.model import SchedulerPhase
 from clocktui.widgets.log_pane import LogPane
 from clocktui.widgets.status_header import StatusHeader
 from clocktui.widgets.task_table import TaskTable
+from tests.apps import console_app, stubborn_app
 from tests.console.conftest import (
     REDRAW_INTERVAL,
     SIZE,
@@ -230,6 +231,46 @@ async def test_q_stops_the_scheduler_runs_the_lifespan_exit_and_exits_zero(
     assert console.target.lifespan_steps == ["enter", "exit"]  # type: ignore[attr-defined]
     assert console.return_code == 0
     assert console.model.phase is SchedulerPhase.STOPPED
+
+
+def stubborn_console(*, exit_hangs: bool = False) -> ClockConsole:
+    app = stubborn_app.make(clock=FakeClock(start=console_app.START), exit_hangs=exit_hangs)
+    return make_app(app, display_tz=timezone.utc, redraw_interval=REDRAW_INTERVAL)
+
+
+@time_limit()
+async def test_a_second_q_cancels_running_runs_and_still_runs_the_shutdown_steps() -> None:
+    console = stubborn_console()
+    steps = console.target.steps  # type: ignore[attr-defined]
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await until(lambda: "long run started" in steps, pilot, "the long run started")
+        await pilot.press("q")  # 60 s of grace on a clock that does not move...
+        await pilot.press("q")  # ...cut short
+        await until(lambda: console.host.stopped, pilot, "the scheduler stopped")
+        await pilot.pause()
+    assert steps == [
+        "long run started",
+        "shutdown task ran",
+        "lifespan exit started",
+        "lifespan exit finished",
+    ]
+    assert console.return_code == 0
+
+
+@time_limit()
+async def test_a_third_q_leaves_at_once_without_waiting_for_the_shutdown() -> None:
+    console = stubborn_console(exit_hangs=True)
+    steps = console.target.steps  # type: ignore[attr-defined]
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await until(lambda: "long run started" in steps, pilot, "the long run started")
+        await pilot.press("q", "q")
+        await until(lambda: "lifespan exit started" in steps, pilot, "the lifespan exit began")
+        await pilot.press("q")
+    assert console.return_code == 130
+    assert console.host.abandoned
+    assert "lifespan exit finished" not in steps
 
 
 @time_limit()

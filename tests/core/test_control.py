@@ -162,6 +162,20 @@ async def test_unknown_task_is_refused_with_the_known_names(app: AioClock) -> No
             await app.pause("nope")
 
 
+@pytest.mark.parametrize("reference", [None, 123])
+async def test_a_task_reference_that_is_not_a_name_or_id_is_refused_naming_it(
+    app: AioClock, reference: object
+) -> None:
+    @app.task(trigger=Every(seconds=10), name="known")
+    async def known() -> None: ...
+
+    async with serving(app):
+        with pytest.raises(TypeError, match=rf"a str or UUID\), got {reference!r} "):
+            await app.pause(reference)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="got None"):
+            app.snapshot(None)  # type: ignore[arg-type]
+
+
 async def test_control_before_serving_says_the_app_is_not_serving(app: AioClock) -> None:
     with pytest.raises(SchedulerNotRunningError, match="serve"):
         await app.pause("anything")

@@ -1,10 +1,13 @@
-"""Failures stop at the task: a raising task keeps its schedule; timeouts (task and group)."""
+"""Failures stop at the task: a raising task keeps its schedule; timeouts (task and group);
+functions that cannot be tasks."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+
 import pytest
 
-from aioclock_core import AioClock, Every, Group
+from aioclock_core import AioClock, Every, Group, Once
 from aioclock_core.events import RunFinished, RunOutcome
 from aioclock_core.exceptions import BaseAioClockException, TaskTimeoutError
 from aioclock_core.testing import EventRecorder, FakeClock, serving
@@ -145,3 +148,43 @@ async def test_sys_exit_in_a_sync_task_is_a_failed_run_not_a_success(
         "SystemExit",
         "5",
     )
+
+
+def generator() -> Iterator[int]:
+    yield 1
+
+
+async def async_generator() -> AsyncIterator[int]:
+    yield 1
+
+
+@pytest.mark.parametrize(
+    ("func", "kind"), [(generator, "a generator"), (async_generator, "an async generator")]
+)
+def test_a_generator_function_is_refused_at_registration(
+    app: AioClock, func: object, kind: str
+) -> None:
+    with pytest.raises(TypeError, match=f"is {kind} function \\(it uses yield\\)"):
+        app.task(trigger=Once(), name="gen")(func)  # type: ignore[type-var]
+    assert app.tasks == []
+
+
+async def test_a_sync_task_returning_a_coroutine_fails_saying_why(
+    app: AioClock, clock: FakeClock, recorder: EventRecorder
+) -> None:
+    ran = []
+
+    async def body() -> None:
+        ran.append(1)
+
+    app.task(trigger=Once(), name="lambda")(lambda: body())
+    async with serving(app):
+        await clock.advance(seconds=1)
+
+    [event] = recorder.of_type(RunFinished)
+    finished = event.run  # type: ignore[attr-defined]
+    assert finished.outcome is RunOutcome.FAILED
+    assert finished.error_type == "TypeError"
+    assert "returned a coroutine" in (finished.error_message or "")
+    assert "define it with async def" in (finished.error_message or "")
+    assert ran == []

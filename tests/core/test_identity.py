@@ -85,6 +85,8 @@ def test_a_task_added_to_an_included_group_later_is_checked_too(app: AioClock) -
         ({"timeout": 0}, "timeout must be a positive number"),
         ({"timeout": -1}, "timeout must be a positive number"),
         ({"misfire_grace_time": float("nan")}, "misfire_grace_time must be a positive"),
+        ({"timeout": 1e12}, "timeout must be at most 100 years"),
+        ({"misfire_grace_time": 1e12}, "misfire_grace_time must be at most 100 years"),
         ({"max_concurrent_runs": 0}, "max_concurrent_runs must be a whole number >= 1"),
         ({"max_concurrent_runs": True}, "max_concurrent_runs must be a whole number >= 1"),
     ],
@@ -99,3 +101,12 @@ def test_bad_task_options_are_refused_naming_the_value(
 def test_a_trigger_that_is_not_a_trigger_is_refused(app: AioClock) -> None:
     with pytest.raises(TypeError, match="trigger must be a trigger"):
         app.task(trigger="every 5 seconds")(lambda: None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("name", "error"), [(123, TypeError), ("", ValueError), (" ", ValueError)])
+def test_a_task_name_must_be_a_non_empty_string(
+    app: AioClock, name: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match=rf"name must be a non-empty string, got {name!r} "):
+        app.task(trigger=Every(seconds=1), name=name)(lambda: None)  # type: ignore[arg-type]
+    assert app.tasks == []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from contextlib import asynccontextmanager, contextmanager
 
 import pytest
@@ -110,14 +111,20 @@ async def test_shutdown_gives_running_runs_their_grace_period(
     assert len(recorder.of_type(SchedulerStopped)) == 1
 
 
-async def test_cancelling_serve_runs_the_lifespan_exit_and_reraises(clock: FakeClock) -> None:
-    order: list[str] = []
+def lifespan_noting(order: list[str], step: str) -> Callable[[AioClock], AsyncContextManager[None]]:
+    """A lifespan that appends `step` to `order` on its way out."""
 
     @asynccontextmanager
     async def lifespan(app: AioClock) -> AsyncIterator[None]:
         yield
-        order.append("exit")
+        order.append(step)
 
+    return lifespan
+
+
+async def test_cancelling_serve_runs_the_lifespan_exit_and_reraises(clock: FakeClock) -> None:
+    order: list[str] = []
+    lifespan = lifespan_noting(order, "exit")
     app = AioClock(lifespan=lifespan, clock=clock, shutdown_grace=0, loop_block_threshold=None)
 
     @app.task(trigger=Every(seconds=1))
@@ -149,3 +156,115 @@ async def test_serving_twice_at_once_is_refused(app: AioClock) -> None:
     async with serving(app):
         with pytest.raises(RuntimeError, match="already serving"):
             await app.serve()
+
+
+@pytest.mark.parametrize("grace", [1e12, -1, float("nan")])
+def test_a_shutdown_grace_out_of_range_is_refused_naming_it(grace: float) -> None:
+    with pytest.raises(ValueError, match=r"shutdown_grace must be seconds from 0 to 100 years"):
+        AioClock(shutdown_grace=grace)
+
+
+def on_shutdown() -> OnShutDown:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return OnShutDown()
+
+
+async def test_a_second_shutdown_request_cancels_runs_now_and_still_runs_the_shutdown_steps(
+    clock: FakeClock,
+) -> None:
+    order: list[str] = []
+    lifespan = lifespan_noting(order, "lifespan exit")
+    app = AioClock(lifespan=lifespan, clock=clock, shutdown_grace=60, loop_block_threshold=None)
+    recorder = EventRecorder(app)
+
+    @app.task(trigger=Once(), name="long")
+    async def long() -> None:
+        await clock.sleep(3600)
+
+    @app.task(trigger=on_shutdown(), name="on stop")
+    async def on_stop() -> None:
+        order.append("on shutdown")
+
+    serve = asyncio.create_task(app.serve())
+    await app.wait_started()
+    await clock.advance(seconds=1)
+    app.request_shutdown()  # 60 s of grace...
+    await clock.advance(seconds=1)
+    app.request_shutdown()  # ...cut short: no more time passes
+    await asyncio.wait_for(serve, 2)
+
+    assert order == ["on shutdown", "lifespan exit"]
+    finished = {e.task_name: (e.run.outcome, e.run.duration) for e in recorder.of_type(RunFinished)}
+    assert finished == {
+        "long": (RunOutcome.CANCELLED, 2.0),
+        "on stop": (RunOutcome.SUCCEEDED, 0.0),
+    }
+
+
+async def serve_then_ask_twice_to_stop(app: AioClock) -> asyncio.Task[None]:
+    """Serve `app` (given an hourly task to keep it serving), then request shutdown twice;
+    returns the task running serve()."""
+
+    @app.task(trigger=Every(hours=1), name="hourly")
+    async def hourly() -> None: ...
+
+    serve = asyncio.create_task(app.serve())
+    await app.wait_started()
+    app.request_shutdown()
+    app.request_shutdown()
+    return serve
+
+
+async def test_once_hurried_the_shutdown_tasks_and_the_lifespan_exit_get_5_s_each(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    order: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(app: AioClock) -> AsyncIterator[None]:
+        yield
+        order.append("lifespan exit started")
+        await clock.sleep(60)
+        order.append("lifespan exit finished")
+
+    app = AioClock(lifespan=lifespan, clock=clock, loop_block_threshold=None)
+    recorder = EventRecorder(app)
+
+    @app.task(trigger=on_shutdown(), name="on stop")
+    async def on_stop() -> None:
+        await clock.sleep(60)
+
+    serve = await serve_then_ask_twice_to_stop(app)
+    await clock.advance(seconds=5)
+    await clock.settle()
+    assert order == ["lifespan exit started"]
+    await clock.advance(seconds=5)
+    await asyncio.wait_for(serve, 2)
+
+    assert order == ["lifespan exit started"]
+    (finished,) = recorder.of_type(RunFinished)
+    assert (finished.task_name, finished.run.outcome, finished.run.duration) == (
+        "on stop",
+        RunOutcome.CANCELLED,
+        5.0,
+    )
+    warnings_logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "Shutdown: the OnShutDown tasks still going 5 s after the second request; cancelled" in (
+        warnings_logged
+    )
+    assert "Shutdown: the lifespan exit still going 5 s after the second request; cancelled" in (
+        warnings_logged
+    )
+
+
+async def test_a_hurried_lifespan_exits_in_the_task_that_entered_it(clock: FakeClock) -> None:
+    import anyio
+
+    @asynccontextmanager
+    async def lifespan(app: AioClock) -> AsyncIterator[None]:
+        async with anyio.create_task_group():  # must be left in the task that entered it
+            yield
+
+    app = AioClock(lifespan=lifespan, clock=clock, loop_block_threshold=None)
+    await asyncio.wait_for(await serve_then_ask_twice_to_stop(app), 2)

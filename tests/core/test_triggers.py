@@ -248,7 +248,9 @@ def test_single_shot_triggers_fire_at_the_anchor_and_then_never(trigger: BaseTri
 
 def test_only_forever_restarts_after_each_run():
     assert Forever.restarts_after_run is True
-    assert not any(t.restarts_after_run for t in (Once(), Every(seconds=1), OrTrigger(triggers=[])))
+    assert not any(
+        t.restarts_after_run for t in (Once(), Every(seconds=1), OrTrigger(triggers=[Once()]))
+    )
 
 
 def test_or_trigger_fires_at_the_earliest_inner_firing():
@@ -307,6 +309,27 @@ def test_invalid_trigger_is_rejected_with_an_actionable_message(cls, kwargs, mes
     with pytest.raises(ValidationError) as caught:
         cls(**kwargs)
     assert message in str(caught.value)
+
+
+# Values that would crash when serving (datetime overflow) or never fire at all.
+UNSERVABLE_CASES = [
+    (Every, {"days": 3e6}, "more than 100 years (3155760000 s)"),
+    (Every, {"seconds": 1e308, "minutes": 1e308}, "a period of inf s"),
+    (OrTrigger, {"triggers": []}, "OrTrigger(triggers=[]) never fires"),
+    (Cron, {"cron": "0 0 1 1 * 0 2020", "tz": "UTC"}, "never fires: no time after now"),
+]
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "message"), UNSERVABLE_CASES)
+def test_a_trigger_that_cannot_be_served_is_refused_at_construction(cls, kwargs, message):
+    with pytest.raises(ValidationError) as caught:
+        cls(**kwargs)
+    assert message in str(caught.value)
+
+
+def test_the_longest_period_and_a_future_year_are_accepted():
+    assert Every(days=36524).to_seconds == 36524 * 86400
+    assert Cron(cron="0 0 1 1 * 0 2045", tz="UTC").next_fire_time(ANCHOR, ANCHOR) is not None
 
 
 # --- JSON and the public surface ----------------------------------------------------------------

@@ -14,6 +14,7 @@ import redis
 import redis.asyncio as aioredis
 
 from tests.bounds import time_limit  # noqa: F401 - re-exported to the tests here
+from tests.replicas.fleet import ReplicaFleet
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -49,6 +50,9 @@ class RedisServer:
                 return
             except redis.ConnectionError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.process.kill()
+                    self.process.wait(10)
+                    self.process = None
                     raise RuntimeError(f"redis-server did not start on port {self.port}")
                 time.sleep(0.05)
 
@@ -79,6 +83,17 @@ def redis_url(redis_server: RedisServer) -> str:
         redis_server.start()
     redis_server.flush()
     return redis_server.url
+
+
+@pytest.fixture
+def fleet(redis_url: str, tmp_path: Path) -> Iterator[ReplicaFleet]:
+    """Replica processes on the test's Redis (`fleet.start(names, **env)`); each one still
+    running when the test ends, passed or failed, is killed."""
+    replicas = ReplicaFleet(redis_url, tmp_path)
+    try:
+        yield replicas
+    finally:
+        replicas.kill_all()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Fleet: replica processes of tests/apps/replica_app.py, started, stopped and killed by tests."""
+"""Replica processes of tests/apps/replica_app.py, started, stopped and killed by tests; the
+`fleet` fixture (conftest.py) kills whatever a test left running, pass or fail."""
 
 from __future__ import annotations
 
@@ -62,16 +63,34 @@ class Replica:
             self.log.close()
 
     def kill(self) -> None:
-        self.process.kill()
+        """Kill it if it still runs (at once: no shutdown), and close its pipes."""
+        if self.process.poll() is None:
+            self.process.kill()
         self.process.wait(10)
         self.log.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
-def start_fleet(url: str, folder: Path, names: list[str], **env: str) -> list[Replica]:
-    replicas = [Replica(name, url, folder / f"{name}.log", env) for name in names]
-    for replica in replicas:
-        replica.wait_started()
-    return replicas
+class ReplicaFleet:
+    """Starts replicas of the test's Redis; `kill_all` ends every one it started."""
+
+    def __init__(self, url: str, folder: Path) -> None:
+        self.url = url
+        self.folder = folder
+        self.started: list[Replica] = []
+
+    def start(self, names: list[str], **env: str) -> list[Replica]:
+        """Start one replica per name with `env` and wait until each serves."""
+        replicas = [Replica(name, self.url, self.folder / f"{name}.log", env) for name in names]
+        self.started.extend(replicas)  # before waiting: one that fails to start is killed too
+        for replica in replicas:
+            replica.wait_started()
+        return replicas
+
+    def kill_all(self) -> None:
+        for replica in self.started:
+            replica.kill()
 
 
 async def all_runs(url: str, limit: int = 100_000) -> list[RunRecord]:

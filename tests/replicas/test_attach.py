@@ -12,12 +12,13 @@ from aioclock_core.stores.redis import RedisStore
 from aioclock_core.testing import serving
 from clocktui.attach import AttachConsole, FleetReader
 from clocktui.cli import main
+from tests.apps.hostile_app import NAME as HOSTILE_NAME
 from tests.replicas.conftest import time_limit
 
 APP = "attached"
 
 
-def replica(url: str) -> AioClock:
+def replica(url: str, task_name: str = "tick") -> AioClock:
     app = AioClock(
         name=APP,
         coordinator=RedisCoordinator(url, replica="only"),
@@ -25,7 +26,7 @@ def replica(url: str) -> AioClock:
         loop_block_threshold=None,
     )
 
-    @app.task(trigger=Every(seconds=0.2, first_run_strategy="immediate"), name="tick")
+    @app.task(trigger=Every(seconds=0.2, first_run_strategy="immediate"), name=task_name)
     async def tick() -> None:
         return None
 
@@ -59,6 +60,17 @@ async def test_the_console_shows_tasks_runs_and_replicas_and_pauses_everywhere(
             await until(lambda: console.fleet.tasks[0].paused)
             await pilot.press("R")
             await until(lambda: not app.snapshot("tick").paused)
+
+
+@time_limit(20)
+async def test_the_console_shows_task_names_inert(redis_url: str) -> None:
+    async with serving(replica(redis_url, task_name=HOSTILE_NAME)):
+        console = AttachConsole(FleetReader(redis_url, APP), poll_seconds=0.1)
+        async with console.run_test(size=(120, 30)) as pilot:
+            await until(lambda: console.fleet.tasks)
+            await pilot.pause()
+            name, *_ = console.query_one("#tasks", DataTable).get_row_at(0)
+            assert str(name) == "wipe\\x1b[2Jout"
 
 
 def test_a_bad_attach_url_is_a_usage_error_naming_it(capsys: object) -> None:

@@ -7,13 +7,11 @@ import math
 import sys
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from aioclock_core.events import RunOutcome
-from tests.replicas.conftest import RedisServer
-from tests.replicas.fleet import all_runs, runs_per_firing, start_fleet
+from tests.replicas.fleet import ReplicaFleet, all_runs, runs_per_firing
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes and signals")
 
@@ -25,12 +23,8 @@ EDGE = 2
 shutdown of individual replicas happen there)."""
 
 
-def test_three_replicas_run_every_firing_exactly_once(
-    redis_server: RedisServer, redis_url: str, tmp_path: Path
-) -> None:
-    replicas = start_fleet(
-        redis_url, tmp_path, ["r1", "r2", "r3"], TASKS=str(TASKS), RUN_SECONDS="0.05"
-    )
+def test_three_replicas_run_every_firing_exactly_once(fleet: ReplicaFleet, redis_url: str) -> None:
+    replicas = fleet.start(["r1", "r2", "r3"], TASKS=str(TASKS), RUN_SECONDS="0.05")
     together_from = time.time()
     time.sleep(WINDOW)
     together_until = time.time()
