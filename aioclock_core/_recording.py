@@ -21,7 +21,7 @@ from aioclock_core.events import (
     TaskResumed,
 )
 from aioclock_core.runs import RunKind, RunRecord, RunSink
-from aioclock_core.stores.base import SkipRecord, Store, TaskRecord
+from aioclock_core.stores.base import SkipRecord, Store, StoreError, TaskRecord
 from aioclock_core.triggers import Triggers
 
 if TYPE_CHECKING:
@@ -192,6 +192,8 @@ async def close_store(store: Store) -> None:
             store,
             CLOSE_FLUSH_TIMEOUT,
         )
+    except StoreError as error:  # the store said what went wrong when it went wrong
+        logger.error("The last runs may not be recorded: %s", error)
     except Exception:
         logger.exception("Flushing the store failed; the last runs may not be recorded")
     try:

@@ -169,6 +169,8 @@ class ClockConsole(App[int]):
         if self.bridge.runs_stuck(after=_RUNS_STUCK):  # runs keep the scheduler busy
             self.on_runs_arrived(None)
         self._plan_all_if_due()
+        if self.model.note_history(self.target.store.failure):
+            self._model_changed()
         for screen in self.screen_stack:
             tick = getattr(screen, "tick", None)
             if tick is not None:

@@ -19,6 +19,8 @@ EXIT_USER_ERROR = 1
 """The user's code raised (importing the module, the factory, or serving)."""
 EXIT_USAGE = 2
 """The target could not be loaded: bad format, not found, not an app."""
+EXIT_HISTORY_LOST = 3
+"""The app ran, but runs could not be recorded in its history."""
 EXIT_ABANDONED = 130
 """A third stop request (signal or quit) left without waiting for the shutdown."""
 
@@ -206,6 +208,15 @@ def _run(args: argparse.Namespace) -> int:
     if host.error is not None:
         print(host.error_traceback or "", end="", file=sys.stderr)
         return report(RuntimeError(f"the app stopped with {host.error!r}"), EXIT_USER_ERROR)
+    store = app.store
+    if store.lost or store.failure is not None:
+        print(
+            f"clocktui: {store.lost} history records could not be written to {store!r}"
+            + (f" ({store.failure})" if store.failure is not None else "")
+            + ": check that the file and its folder are writable and the disk has room",
+            file=sys.stderr,
+        )
+        return EXIT_HISTORY_LOST
     return EXIT_OK
 
 

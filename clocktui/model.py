@@ -128,6 +128,8 @@ class ConsoleModel:
     def __init__(self, tasks: Iterable[Task]) -> None:
         self.tasks: dict[UUID, TaskView] = {task.id: TaskView.of(task) for task in tasks}
         self.phase = SchedulerPhase.STARTING
+        self.history_failure: str | None = None
+        """Why the store cannot write the history right now (None: it can)."""
         self.version = 0
         """Bumped whenever anything changes, so views can skip work when nothing did."""
         self._counts: tuple[int, tuple[int, int, int]] = (-1, (0, 0, 0))
@@ -226,6 +228,15 @@ class ConsoleModel:
             failed = next((r for r in earlier if r.failed), None)
             if failed is not None and view.last_failure is None:
                 view.last_failure = failed
+
+    def note_history(self, failure: BaseException | None) -> bool:
+        """Take the store's write failure (None: writing works); returns whether it changed."""
+        text = None if failure is None else str(failure)
+        if text == self.history_failure:
+            return False
+        self.history_failure = text
+        self.version += 1
+        return True
 
     def counts(self) -> tuple[int, int, int]:
         """How many tasks are running, paused and failing (counted once per `version`:

@@ -102,6 +102,11 @@ class Store(RunSink, ABC):
     retention: Retention = Retention()
     persistent: bool = True
     """Whether what it keeps outlives the process (False: memory)."""
+    failure: BaseException | None = None
+    """While writes fail (a store writing in the background sets it; None once one
+    succeeds again): what a console shows and what makes clocktui exit non-zero."""
+    lost: int = 0
+    """Records the store gave up on (it could not write them for too long, or at close)."""
     derives_last_firing: bool = False
     """Whether `load_tasks` works out each task's last firing from the runs it keeps (else
     the app saves it with `save_task` as tasks fire)."""

@@ -350,7 +350,20 @@ class _Writer:
         try:
             if self.connection is not None:
                 self._drain()
-                self.prune()
+                if self.waiting:  # the last tries failed too: these are lost
+                    self.store.lost += sum(
+                        1 if isinstance(item, (SkipRecord, TaskRecord)) else len(item)
+                        for item in self.waiting
+                    )
+                    self.waiting = []
+                    logger.error(
+                        "%d history records could not be written to %s before it closed (%s)",
+                        self.store.lost,
+                        self.path,
+                        self.store.failure,
+                    )
+                else:
+                    self._prune_guarded()
                 self.connection.close()
         finally:
             self.connection = None

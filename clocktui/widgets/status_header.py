@@ -39,10 +39,11 @@ class StatusHeader(Widget):
         self.zone = zone
         self._drawn: tuple[object, ...] | None = None
 
-    def _state(self) -> tuple[str, SchedulerPhase, int, int, int, int]:
+    def _state(self) -> tuple[str, SchedulerPhase, int, int, int, int, str | None]:
         running, paused, failing = self.model.counts()
         clock = format_clock(self.now(), self.zone)
-        return clock, self.model.phase, len(self.model.tasks), running, paused, failing
+        model = self.model
+        return clock, model.phase, len(model.tasks), running, paused, failing, model.history_failure
 
     def redraw_changed(self) -> None:
         """Redraw if the clock's second, the phase or a count changed since the last draw
@@ -52,7 +53,8 @@ class StatusHeader(Widget):
 
     def render(self) -> Text:
         state = self._drawn = self._state()
-        clock, phase, tasks, running, paused, failing = state
+        clock, phase, tasks, running, paused, failing, history_failure = state
+        warning = ("  ⚠ history not written (see the log)", "bold red") if history_failure else ""
         return Text.assemble(
             (f" {self.app_name} ", "bold reverse"),
             "  ",
@@ -68,6 +70,7 @@ class StatusHeader(Widget):
             (f"{paused} paused", "yellow" if paused else "dim"),
             "  ",
             (f"{failing} failing", "bold red" if failing else "dim"),
+            warning,
             no_wrap=True,
             overflow="ellipsis",
         )

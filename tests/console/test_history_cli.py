@@ -224,3 +224,15 @@ def test_default_file_names_are_safe(
     assert default_db_path(name) == tmp_path / "clocktui" / file
     monkeypatch.delenv("XDG_DATA_HOME")
     assert default_db_path(name) == Path.home() / ".local" / "share" / "clocktui" / file
+
+
+def test_history_that_cannot_be_written_is_reported_once_and_the_exit_code_says_so(
+    tmp_path: Path,
+) -> None:
+    result = clocktui("history_unwritable:app", "--headless", UNWRITABLE_DIR=str(tmp_path))
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.count("Cannot write history to") == 1  # said once, not per batch
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("clocktui: ") and "history records could not be written" in last
+    assert "readonly" in last and "check that the file and its folder are writable" in last

@@ -404,3 +404,32 @@ async def test_a_firing_skipped_for_overlap_shows_skipped_until_a_run_ends_after
         await until(lambda: view.run_count == 2, pilot, "the second run's end arrives")
         cells = table._cells(view)
         assert (cells[3][0], cells[8][0]) == ("idle", "ok")
+
+
+@time_limit()
+async def test_the_header_says_when_the_history_cannot_be_written(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.apps.history_unwritable import UnwritableStore
+
+    app = AioClock(
+        name="unwritable",
+        clock=FakeClock(start=console_app.START),
+        store=UnwritableStore(Path(str(tmp_path)) / "h.sqlite3"),
+        loop_block_threshold=None,
+    )
+
+    @app.task(trigger=Every(seconds=1), name="tick")
+    async def tick() -> None: ...
+
+    console = make_app(app, display_tz=timezone.utc, redraw_interval=0.02)
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        header = console.screen.query_one(StatusHeader)
+        assert "history not written" not in header.render().plain
+        await advance(pilot, 2)
+        await until(lambda: console.model.history_failure is not None, pilot, "the failure")
+        await until(
+            lambda: "⚠ history not written" in header.render().plain, pilot, "the warning"
+        )
+        assert "readonly" in (console.model.history_failure or "")
