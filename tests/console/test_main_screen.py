@@ -429,7 +429,5 @@ async def test_the_header_says_when_the_history_cannot_be_written(tmp_path: obje
         assert "history not written" not in header.render().plain
         await advance(pilot, 2)
         await until(lambda: console.model.history_failure is not None, pilot, "the failure")
-        await until(
-            lambda: "⚠ history not written" in header.render().plain, pilot, "the warning"
-        )
+        await until(lambda: "⚠ history not written" in header.render().plain, pilot, "the warning")
         assert "readonly" in (console.model.history_failure or "")
