@@ -16,7 +16,7 @@ from textual.notifications import SeverityLevel
 from textual.timer import Timer
 
 from aioclock_core import AioClock
-from aioclock_core.events import RunSkipped, TaskPaused, TaskResumed
+from aioclock_core.events import RunSkipped, TaskAdded, TaskPaused, TaskRescheduled, TaskResumed
 from aioclock_core.runs import RunRecord
 from clocktui.bridge import (
     Bridge,
@@ -33,6 +33,7 @@ from clocktui.host import Host
 from clocktui.logbook import LogBook
 from clocktui.model import RECENT_RUNS, ConsoleModel, SchedulerPhase
 from clocktui.palette import TaskCommands
+from clocktui.screens.detail import DetailScreen
 from clocktui.screens.main import MainScreen
 from clocktui.seeding import HistoryLoaded, request_history
 
@@ -40,7 +41,7 @@ __all__ = ["ClockConsole", "make_app"]
 
 _NOTIFY_AT_MOST = 3
 """Failure notifications per batch; more are summed up in one."""
-_PLAN_CHANGING = (TaskPaused, TaskResumed, RunSkipped)
+_PLAN_CHANGING = (TaskPaused, TaskResumed, RunSkipped, TaskAdded, TaskRescheduled)
 """Events after which a task's next firing is read again."""
 _RUNS_STUCK = 1.5
 """Seconds: the UI is woken when a burst of runs ends; while runs keep the scheduler
@@ -196,6 +197,10 @@ class ClockConsole(App[int]):
             self.load_history(list(self.model.tasks), limit=1)
         else:
             self._plan({e.task_id for e in events if isinstance(e, _PLAN_CHANGING)})
+        screen = self.screen
+        if isinstance(screen, DetailScreen) and screen.task_id not in self.model.tasks:
+            self.pop_screen()  # its task was removed while it was open
+            self.notify("The task was removed", severity="warning")
         self._model_changed()
 
     def _plan_all_if_due(self, late: float = 0.5) -> bool:

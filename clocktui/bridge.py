@@ -28,7 +28,10 @@ from aioclock_core.events import (
     SchedulerStopped,
     SchedulerStopping,
     Subscription,
+    TaskAdded,
     TaskPaused,
+    TaskRemoved,
+    TaskRescheduled,
     TaskResumed,
 )
 from aioclock_core.runs import RunRecord, RunSink
@@ -52,6 +55,9 @@ EVENT_KINDS = (
     TaskResumed,
     RunSkipped,
     LoopBlocked,
+    TaskAdded,
+    TaskRemoved,
+    TaskRescheduled,
 )
 """What the console takes from the bus. Not RunStarted/RunFinished (runs come through
 its run sink) nor TaskScheduled (the console reads next firings when it draws), so the

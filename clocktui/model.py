@@ -15,7 +15,10 @@ from aioclock_core.events import (
     SchedulerStarted,
     SchedulerStopped,
     SchedulerStopping,
+    TaskAdded,
     TaskPaused,
+    TaskRemoved,
+    TaskRescheduled,
     TaskResumed,
 )
 from aioclock_core.runs import RunOutcome, RunRecord
@@ -128,6 +131,8 @@ class ConsoleModel:
     def __init__(self, tasks: Iterable[Task]) -> None:
         self.tasks: dict[UUID, TaskView] = {task.id: TaskView.of(task) for task in tasks}
         self.phase = SchedulerPhase.STARTING
+        self.members = 0
+        """Bumped when a task is added or removed while serving (tables rebuild then)."""
         self.history_failure: str | None = None
         """Why the store cannot write the history right now (None: it can)."""
         self.version = 0
@@ -189,6 +194,26 @@ class ConsoleModel:
                 view = self.tasks.get(event.task_id)
                 if view is not None:
                     view.paused = isinstance(event, TaskPaused)
+            elif isinstance(event, TaskAdded):  # registered while serving: a new row
+                self.members += 1
+                self.tasks.setdefault(
+                    event.task_id,
+                    TaskView(
+                        task_id=event.task_id,
+                        name=inert(event.task_name),
+                        group=inert(event.group or ""),
+                        trigger=event.trigger,
+                        timeout=event.timeout,
+                    ),
+                )
+            elif isinstance(event, TaskRemoved):
+                self.members += 1
+                self.tasks.pop(event.task_id, None)
+            elif isinstance(event, TaskRescheduled):
+                view = self.tasks.get(event.task_id)
+                if view is not None:
+                    view.trigger = event.trigger
+                    view.exhausted = False
             elif isinstance(event, SchedulerStarted):
                 self.phase = SchedulerPhase.RUNNING
             elif isinstance(event, SchedulerStopping):

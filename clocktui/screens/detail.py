@@ -137,7 +137,11 @@ class DetailScreen(Screen[None]):
                 Text(format_instant(record.started_at, now, console.zone)),
                 Text(format_duration(record.duration)),
                 Text(outcome_word(record.outcome), style),
-                Text(record.kind.value),
+                Text(
+                    f"{record.kind.value} {record.attempt}"
+                    if record.attempt > 1
+                    else record.kind.value
+                ),
                 Text(inert(_one_line(record.result or record.error or ""))),
             )
         self.query_one("#durations", Sparkline).data = [r.duration or 0.0 for r in view.recent]

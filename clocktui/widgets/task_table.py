@@ -122,6 +122,7 @@ class TaskTable(ScrollView, can_focus=True):
         self.sort_key = "name"
         self.filter_text = ""
         self.order: list[UUID] = []
+        self._members_seen = 0
         self.cursor = 0
         self._highlighted: UUID | None = None
         self._pass: _Pass | None = None
@@ -135,12 +136,14 @@ class TaskTable(ScrollView, can_focus=True):
         """The task under the cursor."""
         if not self.order:
             return None
-        return self.model.tasks[self.order[min(self.cursor, len(self.order) - 1)]]
+        # .get: a task removed while serving is gone from the model before the next rebuild
+        return self.model.tasks.get(self.order[min(self.cursor, len(self.order) - 1)])
 
     def rebuild(self, *, redraw_all: bool = True) -> None:
         """Filter and sort again (after events or a new filter); keeps the cursor's task.
         `redraw_all=False` redraws only the lines in view that changed."""
-        keep = self.selected.task_id if self.selected else None
+        self._members_seen = self.model.members
+        keep = self.order[min(self.cursor, len(self.order) - 1)] if self.order else None
         needle = self.filter_text.casefold()
         views = [
             view
@@ -162,9 +165,9 @@ class TaskTable(ScrollView, can_focus=True):
     def model_updated(self) -> None:
         """The model changed: sort again if the order may have changed, then redraw the
         lines that changed."""
-        if self.sort_key in STATIC_SORTS:
+        if self.sort_key in STATIC_SORTS and self._members_seen == self.model.members:
             self.redraw_changed()
-        else:
+        else:  # the order may have changed, or tasks came or went
             self.rebuild(redraw_all=False)
 
     def cycle_sort(self) -> str:
@@ -282,9 +285,9 @@ class TaskTable(ScrollView, can_focus=True):
             cells, style = self._header_cells(), draw.base + draw.full[_HEADER]
         else:
             row = draw.scroll_y + y - 1
-            if row >= len(self.order):
+            view = self.model.tasks.get(self.order[row]) if row < len(self.order) else None
+            if view is None:  # past the last row (or a task removed before the rebuild)
                 return (draw.width, draw.base), None, draw.base
-            view = self.model.tasks[self.order[row]]
             cells, style = self._cells(view, draw), self._row_style(view, row, draw)
         return (style, draw.width, draw.scroll_x, *draw.widths, *cells), cells, style
 

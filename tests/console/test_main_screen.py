@@ -431,3 +431,53 @@ async def test_the_header_says_when_the_history_cannot_be_written(tmp_path: obje
         await until(lambda: console.model.history_failure is not None, pilot, "the failure")
         await until(lambda: "⚠ history not written" in header.render().plain, pilot, "the warning")
         assert "readonly" in (console.model.history_failure or "")
+
+
+@time_limit()
+async def test_tasks_added_and_removed_while_serving_come_and_go_as_rows(
+    console: ClockConsole,
+) -> None:
+    app = console.target
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        table = table_of(console)
+        before = len(table.order)
+
+        async def added() -> None: ...
+
+        app.task(trigger=Every(minutes=5), name="added live")(added)  # from the UI thread
+        await until(lambda: len(table.order) == before + 1, pilot, "the new row")
+        view = select(console, "added live")
+        assert view.trigger == "every 5 min"
+        await until(lambda: view.next_fire_time is not None, pilot, "its next firing")
+        app.threadsafe.remove_task("heartbeat").result(timeout=5)
+        await until(lambda: len(table.order) == before, pilot, "the removed row gone")
+        assert "heartbeat" not in {v.name for v in console.model.tasks.values()}
+
+
+@time_limit()
+async def test_the_details_show_each_attempt_of_a_retried_run() -> None:
+    app = AioClock(
+        name="retries", clock=FakeClock(start=console_app.START), loop_block_threshold=None
+    )
+
+    @app.task(trigger=Once(), name="flaky", retries=2, retry_delay=1)
+    async def flaky() -> None:
+        raise ConnectionError("down")
+
+    @app.task(trigger=Every(hours=1), name="keeps the app serving")
+    async def hourly() -> None: ...
+
+    console = make_app(app, display_tz=timezone.utc, redraw_interval=0.02)
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await advance(pilot, 5)
+        select(console, "flaky")
+        await pilot.press("enter")
+        screen = console.screen
+        from textual.widgets import DataTable
+
+        runs = screen.query_one("#runs", DataTable)
+        await until(lambda: runs.row_count == 3, pilot, "three attempts")
+        kinds = [str(runs.get_row_at(row)[3]) for row in range(3)]
+        assert kinds == ["retry 3", "retry 2", "schedule"]
