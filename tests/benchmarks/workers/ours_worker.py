@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from harness import TaskSpec, first_run_strategy, main
+from datetime import datetime, timezone
+
+from harness import TaskSpec, main
 from ours_simulated import run_simulated_week, run_simulation_ahead
 
 from aioclock_core import AioClock, Every
 
 
 class OursAdapter:
-    """Every is fixed rate on serve start + k·P; there is no per-task start time."""
+    """Every is fixed rate on its grid start_at + k·P: each task starts where the spec
+    says (so the random-phase rows run too)."""
 
-    phase_free = False
+    phase_free = True
 
     def __init__(self) -> None:
         self.app = AioClock()
@@ -20,10 +23,12 @@ class OursAdapter:
         return None
 
     async def add(self, spec: TaskSpec, t0: float) -> None:
-        trigger = Every(seconds=spec.period, first_run_strategy=first_run_strategy(spec, t0))
+        start_at = datetime.fromtimestamp(spec.first, tz=timezone.utc)
         # Task ids derive from the function's qualified name, the same for every
         # closure the harness makes, so each task needs its own name.
-        self.app.task(trigger=trigger, name=spec.name)(spec.bound())
+        self.app.task(trigger=Every(seconds=spec.period), name=spec.name, start_at=start_at)(
+            spec.bound()
+        )
 
     async def serve(self) -> None:
         await self.app.serve()
