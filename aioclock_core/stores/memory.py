@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
@@ -15,22 +15,28 @@ __all__ = ["MemoryStore"]
 
 
 class MemoryStore(Store):
-    """Keeps the newest finished runs and skips of each task in memory (lost on exit).
+    """Keeps the newest runs in memory (lost on exit): at most `retention.max_total` in
+    all, and reads give at most `retention.max_runs` of each task.
+
+    Runs are kept in one deque, newest last, whose length bounds the memory: keeping a
+    run is one append (the oldest falls off by itself), which is what a store on the path
+    of every firing should cost. Reading one task's runs scans the deque (about a
+    millisecond for 20,000 runs): reads are rare (a console's detail screen, the API).
 
     Args:
         retention: How much to keep (default `Retention.in_memory()`: 100 runs per task,
-            20,000 runs in all, so memory levels off whatever the number of tasks).
+            20,000 runs in all, so memory levels off whatever the number of tasks; a
+            retention without `max_total` keeps 20,000 in all too).
     """
 
     persistent = False
 
     def __init__(self, retention: Retention | None = None) -> None:
         self.retention = retention or Retention.in_memory()
-        self._runs: OrderedDict[UUID, RunRecord] = OrderedDict()
-        """Every kept run by run id, oldest first. An OrderedDict, not a dict: taking the
-        oldest out of a dict (`next(iter(d))`) scans the holes earlier deletions left at
-        its front, which made every firing past the total cost ~20 µs more."""
-        self._by_task: dict[UUID, deque[UUID]] = {}
+        total = self.retention.max_total or Retention.in_memory().max_total
+        self._runs: deque[RunRecord] = deque(maxlen=total)
+        self._open: dict[UUID, RunRecord] = {}
+        """Runs delivered without outcome (only when a caller delivers started runs)."""
         self._skips: dict[UUID, deque[SkipRecord]] = {}
         self._tasks: dict[UUID, TaskRecord] = {}
 
@@ -45,28 +51,25 @@ class MemoryStore(Store):
         return None
 
     def deliver(self, runs: Sequence[RunRecord]) -> None:
-        kept = self._runs
-        by_task = self._by_task
-        per_task = self.retention.max_runs
-        total = self.retention.max_total
+        if not self._open and all(run.outcome is not None for run in runs):
+            self._runs.extend(runs)  # the path of every firing: finished runs only
+            return
         for run in runs:
-            if run.run_id in kept:  # a later record of the same run replaces it in place
-                kept[run.run_id] = run
-                continue
-            order = by_task.get(run.task_id)
-            if order is None:
-                order = by_task[run.task_id] = deque()
-            if len(order) >= per_task:
-                kept.pop(order.popleft(), None)
-            order.append(run.run_id)
-            kept[run.run_id] = run
-            if total is not None and len(kept) > total:
-                # The oldest run of all goes, and it is the oldest of its task too (both
-                # orders are the order of delivery), so its id leaves its task's deque.
-                _, oldest = kept.popitem(last=False)
-                order = by_task[oldest.task_id]
-                if order and order[0] == oldest.run_id:
-                    order.popleft()
+            started = self._open.pop(run.run_id, None)
+            if started is not None:  # its end replaces it where it stands
+                self._replace(started, run)
+            else:
+                if run.outcome is None:
+                    self._open[run.run_id] = run
+                self._runs.append(run)
+
+    def _replace(self, old: RunRecord, new: RunRecord) -> None:
+        runs = self._runs
+        for index in range(len(runs) - 1, -1, -1):
+            if runs[index] is old:
+                runs[index] = new
+                return
+        runs.append(new)  # it fell off the end meanwhile
 
     def record_skip(self, record: SkipRecord) -> None:
         skips = self._skips.get(record.task_id)
@@ -88,26 +91,38 @@ class MemoryStore(Store):
         # caller delivered one, and the same store serves again after a shutdown that
         # gave up waiting for it.
         closed = []
-        for run_id, run in self._runs.items():
-            if run.outcome is None:
-                duration = max(0.0, (at - run.started_at).total_seconds())
-                self._runs[run_id] = closed_run = replace(
-                    run, ended_at=at, outcome=RunOutcome.INTERRUPTED, duration=duration
-                )
-                closed.append(closed_run)
+        for started in list(self._open.values()):
+            duration = max(0.0, (at - started.started_at).total_seconds())
+            ended = replace(started, ended_at=at, outcome=RunOutcome.INTERRUPTED, duration=duration)
+            self._replace(started, ended)
+            closed.append(ended)
+        self._open.clear()
         return closed
 
     async def recent_runs(self, task_id: UUID | None = None, limit: int = 50) -> list[RunRecord]:
-        if task_id is not None:
-            ids = self._by_task.get(task_id, ())
-            runs = [run for run in map(self._runs.get, ids) if run is not None]
-        else:
-            runs = list(self._runs.values())
+        runs = self._newest(task_id)
         if runs:
             cutoff = max(r.started_at for r in runs) - self.retention.max_age
             runs = [r for r in runs if r.started_at >= cutoff]
         runs.sort(key=lambda r: r.started_at, reverse=True)
         return runs[:limit]
+
+    def _newest(self, task_id: UUID | None) -> list[RunRecord]:
+        """The kept runs, newest first in delivery order, at most `max_runs` per task."""
+        per_task = self.retention.max_runs
+        counts: dict[UUID, int] = {}
+        found = []
+        newest_first: Iterable[RunRecord] = reversed(self._runs)
+        for run in newest_first:
+            if task_id is not None and run.task_id != task_id:
+                continue
+            count = counts.get(run.task_id, 0)
+            if count < per_task:
+                counts[run.task_id] = count + 1
+                found.append(run)
+                if task_id is not None and count + 1 >= per_task:
+                    break
+        return found
 
     async def recent_skips(self, task_id: UUID | None = None, limit: int = 50) -> list[SkipRecord]:
         groups = [self._skips.get(task_id, deque())] if task_id else list(self._skips.values())
