@@ -125,17 +125,33 @@ class Run:
                         f"{MAX_LOG_LINES} lines, {MAX_LOG_BYTES // 1024} KiB)",
                     ),
                 )
-        return RunRecord(
-            **self._identity(),
-            ended_at=self.started_at + timedelta(seconds=self.duration),
-            duration=self.duration,
-            outcome=self.outcome,
-            error_type=self.error_type,
-            error_message=self.error_message,
-            traceback=self.traceback,
-            result=None if self.result is None else bounded_repr(self.result),
-            logs=logs,
-        )
+        # Built field by field instead of through RunRecord(...): the frozen dataclass's
+        # __init__ matches 16 keyword arguments and sets each field through a global
+        # lookup, about 3 µs of the ~20 µs a firing costs; this is one record per run,
+        # on the path of every firing (benchmark: CPU per firing, p99 at 10,000 tasks).
+        # tests/core/test_runs.py checks it equals the public constructor's record.
+        record = _new_record(RunRecord)
+        _set(record, "run_id", self.run_id)
+        _set(record, "task_id", self.task_id)
+        _set(record, "task_name", self.task_name)
+        _set(record, "kind", self.kind)
+        _set(record, "scheduled_for", self.scheduled_for)
+        _set(record, "started_at", self.started_at)
+        _set(record, "ended_at", self.started_at + timedelta(seconds=self.duration))
+        _set(record, "duration", self.duration)
+        _set(record, "outcome", self.outcome)
+        _set(record, "error_type", self.error_type)
+        _set(record, "error_message", self.error_message)
+        _set(record, "traceback", self.traceback)
+        _set(record, "result", None if self.result is None else bounded_repr(self.result))
+        _set(record, "attempt", self.attempt)
+        _set(record, "replica", self.replica)
+        _set(record, "logs", logs)
+        return record
+
+
+_new_record = object.__new__
+_set = object.__setattr__
 
 
 @dataclass(eq=False, slots=True)

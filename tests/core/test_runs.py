@@ -299,3 +299,52 @@ async def test_run_events_carry_the_record(app: AioClock, clock: FakeClock) -> N
     assert isinstance(started, RunStarted) and isinstance(finished, RunFinished)
     assert started.run.run_id == finished.run.run_id and finished.run.result == "7"
     assert finished.task_name == "once" and finished.at == finished.run.ended_at
+
+
+def test_the_engines_finished_record_equals_the_public_constructors() -> None:
+    import uuid
+    from datetime import datetime, timezone
+
+    from aioclock_core._entry import Run
+
+    at = datetime(2026, 12, 2, tzinfo=timezone.utc)
+    run = Run(uuid.uuid4(), "t", uuid.uuid4(), RunKind.RETRY, at, lambda: at, "r1", 3)
+    run.started_at, run.duration, run.outcome = at, 1.5, RunOutcome.FAILED
+    run.error_type, run.error_message, run.traceback, run.result = "E", "m", "tb", [1, 2]
+    record = run.finished_record()
+    expected = RunRecord(
+        run_id=run.run_id,
+        task_id=run.task_id,
+        task_name="t",
+        kind=RunKind.RETRY,
+        scheduled_for=at,
+        started_at=at,
+        ended_at=at + timedelta(seconds=1.5),
+        duration=1.5,
+        outcome=RunOutcome.FAILED,
+        error_type="E",
+        error_message="m",
+        traceback="tb",
+        result="[1, 2]",
+        attempt=3,
+        replica="r1",
+    )
+    assert record == expected and type(record) is RunRecord
+    assert [f.name for f in dataclasses.fields(RunRecord)] == [
+        "run_id",
+        "task_id",
+        "task_name",
+        "kind",
+        "scheduled_for",
+        "started_at",
+        "ended_at",
+        "duration",
+        "outcome",
+        "error_type",
+        "error_message",
+        "traceback",
+        "result",
+        "attempt",
+        "replica",
+        "logs",
+    ]  # fmt: skip  (a new field must be set by Run.finished_record too)
