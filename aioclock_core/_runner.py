@@ -90,6 +90,10 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
         run.record = record = run.finished_record()
         delivery.finished(record)
         scheduler.run_ended(entry, run, record)
+        # The run and its asyncio task refer to each other (and the task's context holds
+        # the run): cut the cycle, so both are freed when the task ends instead of by the
+        # cyclic collector (which at 10,000 runs a second doubled the cost of a firing).
+        run.task = None
 
 
 async def _claimed(scheduler: Scheduler, entry: TaskEntry, run: Run) -> bool:
