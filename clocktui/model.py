@@ -22,7 +22,7 @@ from aioclock_core.runs import RunOutcome, RunRecord
 from aioclock_core.state import task_state
 from aioclock_core.task import Task
 
-__all__ = ["RECENT_RUNS", "SchedulerPhase", "TaskView", "ConsoleModel"]
+__all__ = ["RECENT_RUNS", "SchedulerPhase", "TaskView", "ReplicaView", "Snapshot", "ConsoleModel"]
 
 RECENT_RUNS = 50
 """Finished runs kept per task for the detail screen."""
@@ -36,6 +36,8 @@ class SchedulerPhase(str, Enum):
     STOPPING = "stopping…"
     STOPPED = "stopped"
     CRASHED = "crashed"
+    DISCONNECTED = "disconnected, retrying"
+    """An attached console lost the app (or Redis) and keeps trying to reconnect."""
 
 
 @dataclass(slots=True)
@@ -120,16 +122,54 @@ class TaskView:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ReplicaView:
+    """One process of a fleet, as its heartbeats in Redis tell."""
+
+    name: str
+    alive: bool
+    started_at: datetime | None = None
+    seen_at: datetime | None = None
+    """Its last heartbeat."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a remote source knew when it (re)connected: the app's tasks with their
+    state, the scheduler's phase, when (`at`, the app's clock), and each next firing."""
+
+    app_name: str
+    phase: SchedulerPhase
+    at: datetime
+    tasks: Sequence[TaskView]
+    next_fire_times: Mapping[UUID, datetime | None]
+
+
 class ConsoleModel:
     """Every task's view plus the scheduler's phase: `apply` folds events in, `apply_runs`
-    the scheduler's runs, `plan` the next firings, `seed` earlier sessions' runs."""
+    the scheduler's runs, `plan` the next firings, `seed` earlier sessions' runs,
+    `restart` a remote app's state after (re)connecting."""
 
-    def __init__(self, tasks: Iterable[Task]) -> None:
-        self.tasks: dict[UUID, TaskView] = {task.id: TaskView.of(task) for task in tasks}
+    def __init__(self, tasks: Iterable[Task | TaskView]) -> None:
+        self.tasks: dict[UUID, TaskView] = {}
         self.phase = SchedulerPhase.STARTING
         self.version = 0
         """Bumped whenever anything changes, so views can skip work when nothing did."""
+        self.generation = 0
+        """Bumped when the set of tasks is replaced (`restart`): views filter again."""
+        self.replicas: list[ReplicaView] = []
+        """The fleet's processes (empty unless the source is a fleet)."""
         self._counts: tuple[int, tuple[int, int, int]] = (-1, (0, 0, 0))
+        self.restart(tasks, SchedulerPhase.STARTING)
+
+    def restart(self, tasks: Iterable[Task | TaskView], phase: SchedulerPhase) -> None:
+        """Start over from these tasks (views are taken as they are) in `phase`: what an
+        attached console does each time it (re)connects."""
+        views = (task if isinstance(task, TaskView) else TaskView.of(task) for task in tasks)
+        self.tasks = {view.task_id: view for view in views}
+        self.phase = phase
+        self.version += 1
+        self.generation += 1
 
     def apply_runs(self, runs: Iterable[RunRecord]) -> tuple[list[RunRecord], list[UUID]]:
         """Fold in runs the scheduler delivered: each run comes as a started record (no

@@ -21,6 +21,7 @@ from tests.console.conftest import (
     SIZE,
     advance,
     build_console,
+    hosted,
     select,
     settle,
     started,
@@ -110,7 +111,7 @@ async def test_the_table_redraws_only_the_lines_whose_text_changed(
 
 @time_limit()
 async def test_r_starts_a_manual_run_of_the_selected_task(console: ClockConsole) -> None:
-    recorder = EventRecorder(console.target)
+    recorder = EventRecorder(hosted(console).app)
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         view = select(console, "heartbeat")
@@ -123,7 +124,7 @@ async def test_r_starts_a_manual_run_of_the_selected_task(console: ClockConsole)
 
 @time_limit()
 async def test_p_pauses_the_selected_task_and_its_row_shows_paused(console: ClockConsole) -> None:
-    recorder = EventRecorder(console.target)
+    recorder = EventRecorder(hosted(console).app)
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         view = select(console, "heartbeat")
@@ -225,9 +226,9 @@ async def test_q_stops_the_scheduler_runs_the_lifespan_exit_and_exits_zero(
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         await pilot.press("q")
-        await until(lambda: console.host.stopped, pilot, "the scheduler stopped")
+        await until(lambda: hosted(console).host.stopped, pilot, "the scheduler stopped")
         await pilot.pause()
-    assert console.target.lifespan_steps == ["enter", "exit"]  # type: ignore[attr-defined]
+    assert hosted(console).app.lifespan_steps == ["enter", "exit"]  # type: ignore[attr-defined]
     assert console.return_code == 0
     assert console.model.phase is SchedulerPhase.STOPPED
 
@@ -248,7 +249,7 @@ async def test_help_screen_opens_with_question_mark_and_closes_with_escape(
 
 @time_limit()
 async def test_command_palette_runs_a_task_by_name(console: ClockConsole) -> None:
-    recorder = EventRecorder(console.target)
+    recorder = EventRecorder(hosted(console).app)
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         await pilot.press("ctrl+p")
@@ -275,7 +276,7 @@ async def test_the_console_makes_the_scheduler_build_no_event_per_firing(
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         await advance(pilot, 10)
-        bus = console.target._bus
+        bus = hosted(console).app._bus
         assert not bus.wants_runs and not bus.wants_plans
         view = select(console, "heartbeat")
         assert view.run_count == 1 and view.last_outcome is not None
@@ -323,7 +324,7 @@ async def test_a_long_run_shows_running_while_it_keeps_the_scheduler_busy() -> N
         # No burst ends while the run goes on: the console's own poll brings its start.
         await until(lambda: view.state == "running", pilot, "the run shows as running")
         assert table_of(console)._cells(view)[3][0] == "running"
-        console.host.loop.call_soon_threadsafe(release.set)
+        hosted(console).host.loop.call_soon_threadsafe(release.set)
         await until(lambda: view.run_count == 1, pilot, "the run's end arrives")
         assert view.state == "finished" and view.last_outcome is RunOutcome.SUCCEEDED
 
@@ -359,7 +360,7 @@ async def test_a_firing_skipped_for_overlap_shows_skipped_until_a_run_ends_after
         assert (cells[3][0], cells[8][0]) == ("running", "skipped")
 
         await advance(pilot, 2)
-        console.host.loop.call_soon_threadsafe(release.set)
+        hosted(console).host.loop.call_soon_threadsafe(release.set)
         await until(lambda: view.run_count == 2, pilot, "the second run's end arrives")
         cells = table._cells(view)
         assert (cells[3][0], cells[8][0]) == ("idle", "ok")
