@@ -213,7 +213,8 @@ class ControlServer:
             )
             while not client.dropped:
                 line = await reader.readline()
-                if not line:
+                if not line:  # the client is done sending: answer what it asked, then close
+                    await client.finish_answering()
                     return
                 client.start_answering(decode(line))
         except (ProtocolError, asyncio.TimeoutError, ValueError) as error:
@@ -334,6 +335,13 @@ class _Client:
         task = asyncio.create_task(self.answer(request))
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
+
+    async def finish_answering(self, timeout: float = 30.0) -> None:
+        """Wait for the answers under way, and for them to be sent."""
+        if self._answering:
+            await asyncio.wait(list(self._answering), timeout=timeout)
+        with contextlib.suppress(ConnectionError, asyncio.TimeoutError):
+            await asyncio.wait_for(self.writer.drain(), timeout)
 
     def write(self, message: dict[str, Any]) -> None:
         self.send(encode(message))

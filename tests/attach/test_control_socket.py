@@ -294,3 +294,26 @@ def test_a_snapshot_request_describes_every_task(headless: HeadlessApp) -> None:
     assert sorted(task["name"] for task in snapshot["tasks"]) == ["breaks", "by hand", "ticker"]
     by_hand = next(task for task in snapshot["tasks"] if task["name"] == "by hand")
     assert by_hand["trigger"] == "every 1 h" and by_hand["next"] is not None
+
+
+def test_a_script_that_sends_its_requests_and_closes_gets_every_answer(
+    headless: HeadlessApp,
+) -> None:
+    import socket
+
+    by_hand = task_state(headless.socket, "by hand")["id"]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(10)
+        connection.connect(str(headless.socket))
+        requests = [
+            {"kind": "hello", "protocol": 1},
+            {"kind": "request", "id": 1, "verb": "pause", "task": by_hand},
+            {"kind": "request", "id": 2, "verb": "upcoming", "task": by_hand, "count": 2},
+        ]
+        connection.sendall(b"".join(json.dumps(r).encode() + b"\n" for r in requests))
+        connection.shutdown(socket.SHUT_WR)  # what `printf ... | socat` does
+        answers = [json.loads(line) for line in connection.makefile("rb")]
+    assert [a["kind"] for a in answers] == ["welcome", "reply", "reply"]
+    replies = {a["id"]: a["result"] for a in answers[1:]}
+    assert replies[1] is True and len(replies[2]) == 2
+    assert task_state(headless.socket, "by hand")["paused"] is True
