@@ -272,12 +272,25 @@ class ClockConsole(App[int]):
                 header.app_name = snapshot.app_name
                 header.refresh()
         self.model.restart(snapshot.tasks, snapshot.phase)
+        self._close_screens_of_gone_tasks()
         self.session_started = snapshot.at
         self._planned_all = time.monotonic()
         if snapshot.phase is SchedulerPhase.RUNNING:
             self.load_history(list(self.model.tasks), limit=1)
         self.model.apply(self.inbox.drain_events())
         self.on_runs_arrived(None)
+
+    def _close_screens_of_gone_tasks(self) -> None:
+        """After a restart the app may have other tasks: back to the table if a screen
+        shows one that is gone."""
+        from clocktui.screens.detail import DetailScreen
+
+        gone = any(
+            isinstance(screen, DetailScreen) and screen.task_id not in self.model.tasks
+            for screen in self.screen_stack
+        )
+        while gone and not isinstance(self.screen, MainScreen):
+            self.pop_screen()
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         if message.connected:

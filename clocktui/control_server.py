@@ -146,26 +146,16 @@ class ControlServer:
         except (ControlSocketError, OSError) as error:
             logger.warning("No control socket: %s", error)
             return
-        self._events = app.subscribe(self._send_events, on_loop=True, kinds=EVENT_KINDS)
-        self._log_handler = LogForwarder(self._add_log, app.clock)
-        logging.getLogger().addHandler(self._log_handler)
-        self._ticker = asyncio.create_task(self._tick_forever(), name="clocktui-control-ticker")
         logger.info("Control socket: %s (clocktui attach %s)", self.path, self.path)
 
     async def close(self) -> None:
         """Stop listening, hang up on every client and remove the socket file."""
-        if self._log_handler is not None:
-            logging.getLogger().removeHandler(self._log_handler)
-            self._log_handler = None
-        if self._events is not None:
-            self._events.close()
-            self._events = None
-        if self._ticker is not None:
-            self._ticker.cancel()
-            await asyncio.gather(self._ticker, return_exceptions=True)
-            self._ticker = None
         for client in list(self.clients):
             client.drop(None)
+        ticker = self._ticker
+        self._stop_watching()
+        if ticker is not None:
+            await asyncio.gather(ticker, return_exceptions=True)
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(asyncio.TimeoutError):
@@ -201,7 +191,7 @@ class ControlServer:
                 )
                 return
             client.read_only = bool(hello.get("read_only"))
-            self.clients.add(client)
+            self.admit(client)
             client.write(
                 {
                     "kind": "welcome",
@@ -223,6 +213,37 @@ class ControlServer:
             pass
         finally:
             client.drop(None)
+
+    # ----- clients come and go ---------------------------------------------------------------
+    # With no client the app does no work for the socket: the events, the log records and
+    # the once-a-second sends are watched from the first client on, until the last leaves.
+    def admit(self, client: _Client) -> None:
+        """Count `client` in (its hello was accepted)."""
+        self.clients.add(client)
+        if len(self.clients) == 1 and self.app is not None:
+            self.phase = SchedulerPhase.RUNNING if self.app.is_running else SchedulerPhase.STOPPED
+            self._events = self.app.subscribe(self._send_events, on_loop=True, kinds=EVENT_KINDS)
+            self._log_handler = LogForwarder(self._add_log, self.app.clock)
+            logging.getLogger().addHandler(self._log_handler)
+            self._sent_plan = {}
+            self._ticker = asyncio.create_task(self._tick_forever(), name="clocktui-control")
+
+    def forget(self, client: _Client) -> None:
+        """Count `client` out (it hung up, or was dropped)."""
+        self.clients.discard(client)
+        if not self.clients:
+            self._stop_watching()
+
+    def _stop_watching(self) -> None:
+        if self._log_handler is not None:
+            logging.getLogger().removeHandler(self._log_handler)
+            self._log_handler = None
+        if self._events is not None:
+            self._events.close()
+            self._events = None
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
 
     # ----- what every client gets ---------------------------------------------------------
     @property
@@ -378,7 +399,7 @@ class _Client:
         if why is not None:
             logger.warning("Control socket: dropped a client that fell behind (%s)", why)
         self._stop_feed()
-        self.server.clients.discard(self)
+        self.server.forget(self)
         if why is not None:
             self.writer.transport.abort()
         else:

@@ -16,8 +16,8 @@ from aioclock_core.stores.redis import (
     RedisKeys,
     close_client,
     connect,
-    decode_run,
     describe_url,
+    read_runs,
 )
 from clocktui.model import ReplicaView, TaskView
 
@@ -107,11 +107,7 @@ class RedisReader:
 
     async def runs_by_id(self, run_ids: Iterable[str]) -> list[RunRecord]:
         """The stored runs of these ids, in the order given (unknown ids are left out)."""
-        ids = list(run_ids)
-        if not ids:
-            return []
-        texts = await self.client.hmget(self.keys.runs, ids)
-        return [decode_run(text) for text in texts if text is not None]
+        return await read_runs(self.client, self.keys, list(run_ids))
 
     async def recent_runs(self, task_id: UUID | None = None, limit: int = 50) -> list[RunRecord]:
         """The newest runs (of one task, or of all), newest first."""
