@@ -357,7 +357,12 @@ class AioClock(ControlMixin):
         """Receive every run as it starts and ends, as `RunRecord`s in batches, on the
         scheduler's loop (see `aioclock_core.runs.RunSink`): the cheapest way to follow
         thousands of runs a second (a console, an exporter). Register before `serve()`
-        or while serving; `close()` the subscription to stop."""
+        or while serving (on the scheduler's loop); `close()` the subscription to stop.
+
+        A sink added while serving gets exactly the records made after this call:
+        records still waiting for the end of the loop turn go to the earlier sinks
+        first, so a state read right after (`snapshots()`) and the records the sink
+        then gets add up (what a control socket's client relies on)."""
         if not isinstance(sink, RunSink):
             raise TypeError(
                 f"add_run_sink() takes a RunSink (subclass aioclock_core.runs.RunSink), "
@@ -365,6 +370,7 @@ class AioClock(ControlMixin):
             )
         self._run_sinks.append(sink)
         if self._scheduler is not None and not self._stopped.is_set():
+            self._scheduler.delivery.flush()
             self._scheduler.delivery.add(sink)
 
         def close() -> None:

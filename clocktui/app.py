@@ -1,4 +1,4 @@
-"""ClockConsole and make_app: wire the host, the bridge, the model and the screens."""
+"""ClockConsole and make_app: wire a source, the model and the screens."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import signal
 import time
 from collections.abc import Collection, Sequence
 from datetime import datetime, timezone, tzinfo
+from pathlib import Path
 from typing import ClassVar
 from uuid import UUID
 
@@ -18,24 +19,29 @@ from textual.timer import Timer
 from aioclock_core import AioClock
 from aioclock_core.events import RunSkipped, TaskAdded, TaskPaused, TaskRescheduled, TaskResumed
 from aioclock_core.runs import RunRecord
-from clocktui.bridge import (
-    Bridge,
-    CommandAnswered,
-    EventsArrived,
-    HostStopped,
-    LogsArrived,
-    RunsArrived,
-)
 from clocktui.cli import EXIT_ABANDONED
 from clocktui.control import Controller
 from clocktui.formatting import inert, outcome_word
-from clocktui.host import Host
+from clocktui.inbox import (
+    CommandAnswered,
+    ConnectionChanged,
+    EventsArrived,
+    HostStopped,
+    Inbox,
+    LogsArrived,
+    ReplicasChanged,
+    RunsArrived,
+    SnapshotArrived,
+)
 from clocktui.logbook import LogBook
 from clocktui.model import RECENT_RUNS, ConsoleModel, SchedulerPhase
 from clocktui.palette import TaskCommands
 from clocktui.screens.detail import DetailScreen
 from clocktui.screens.main import MainScreen
-from clocktui.seeding import HistoryLoaded, request_history
+from clocktui.seeding import HistoryLoaded
+from clocktui.sources.base import Source
+from clocktui.sources.in_process import InProcessSource
+from clocktui.widgets.status_header import StatusHeader
 
 __all__ = ["ClockConsole", "make_app"]
 
@@ -54,7 +60,16 @@ second quit would)."""
 
 
 class ClockConsole(App[int]):
-    """The live console of one AioClock app (build it with `make_app`)."""
+    """The live console of one app, whatever its source: in this process (`make_app`),
+    behind a control socket or a fleet in Redis (`clocktui.attach`).
+
+    Args:
+        source: Where the tasks live and where commands go.
+        display_tz: Zone of the times shown (default: the machine's local zone).
+        handle_signals: Quit gracefully on SIGINT and SIGTERM (the CLI sets it).
+        redraw_interval: Seconds between two redraws of the table for runs and events.
+        read_only: Hide and refuse the keys that steer the app.
+    """
 
     CSS_PATH = "clocktui.tcss"
     COMMANDS = App.COMMANDS | {TaskCommands}
@@ -65,25 +80,24 @@ class ClockConsole(App[int]):
 
     def __init__(
         self,
-        target: AioClock,
+        source: Source,
         *,
         display_tz: tzinfo | None = None,
-        paused: bool = False,
         handle_signals: bool = False,
-        capture_logs: bool = True,
         redraw_interval: float = 0.25,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
-        self.target = target
-        self.title = inert(target.name)
+        self.source = source
+        self.title = inert(source.name)
+        self.sub_title = source.where
         self.zone: tzinfo = display_tz or _local_zone()
-        self.model = ConsoleModel(target.tasks)
+        self.model = ConsoleModel(source.tasks())
         self.logbook = LogBook()
-        self.host = Host(target, paused=paused)
-        self.bridge = Bridge(target, self)
-        self.controller = Controller(target, self)
+        self.inbox = Inbox(self)
+        self.read_only = read_only
+        self.controller = Controller(source, self, read_only=read_only)
         self.handle_signals = handle_signals
-        self.capture_logs = capture_logs
         self.redraw_interval = redraw_interval
         """Seconds between two redraws of the table for model changes (countdowns tick
         every second on their own)."""
@@ -92,17 +106,15 @@ class ClockConsole(App[int]):
         self._planned_all = 0.0
 
     def now(self) -> datetime:
-        """The scheduler's time: the console reads no other clock."""
-        return self.target.clock.now()
+        """The app's time: the console reads no other clock."""
+        return self.source.now()
 
     # ----- life ---------------------------------------------------------------------
     def on_mount(self) -> None:
         # Runs that started before this come from the store, later ones from the scheduler.
         self.session_started = self.now()
         self.push_screen(MainScreen())
-        self.bridge.connect(capture_logs=self.capture_logs)
-        self.host.on_stopped(self._post_host_stopped)
-        self.host.start()
+        self.source.start(self.inbox)
         # Countdowns need each task's next firing; runs and pauses update the tasks they
         # touch, and this catches every other re-plan within a second.
         self._heartbeat: Timer | None = None
@@ -112,29 +124,25 @@ class ClockConsole(App[int]):
             for number in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(number, self.action_quit)
 
-    def _post_host_stopped(self) -> None:
-        self.post_message(HostStopped())
-
     def on_unmount(self) -> None:
-        self.bridge.close()
-        if not self.host.abandoned:
-            self.host.stop(grace=0, timeout=2.0)
+        self.source.close()
 
     def action_quit(self) -> None:  # type: ignore[override]
-        """Stop the scheduler gracefully, then exit. A second quit cancels running runs
-        now (the shut-down tasks and the lifespan exit still run); a third exits at once."""
-        if self.host.stopped:
+        """Stop the hosted scheduler gracefully, then exit. A second quit cancels running
+        runs now (the shut-down tasks and the lifespan exit still run); a third exits at
+        once. An attached console just exits: the app goes on."""
+        if self.source.stopped:
             self.exit(0)
             return
         self.stop_requests += 1
         if self.stop_requests == 1:
             self.model.phase = SchedulerPhase.STOPPING
             self._model_changed()
-            self.host.request_stop()
-            grace = self.target.shutdown_grace
+            self.source.request_stop()
+            grace = self.source.shutdown_grace
             self.set_timer(grace + _STOP_MARGIN, self._hurry_if_still_stopping)
         elif self.stop_requests == 2:
-            self.host.request_stop()
+            self.source.request_stop()
             self.notify(
                 "Stopping now: running runs are cancelled; the shut-down tasks and the "
                 "lifespan exit get 5 s each. Quit again to leave without waiting.",
@@ -142,11 +150,11 @@ class ClockConsole(App[int]):
                 markup=False,
             )
         else:
-            self.host.abandon()
+            self.source.abandon()
             self.exit(return_code=EXIT_ABANDONED)
 
     def _hurry_if_still_stopping(self) -> None:
-        if self.stop_requests == 1 and not self.host.stopped:
+        if self.stop_requests == 1 and not self.source.stopped:
             self.action_quit()  # as a second quit: the grace period is long past
 
     # ----- messages from other threads -----------------------------------------------
@@ -167,10 +175,10 @@ class ClockConsole(App[int]):
         self._beat()
 
     def _beat(self) -> None:
-        if self.bridge.runs_stuck(after=_RUNS_STUCK):  # runs keep the scheduler busy
+        if self.inbox.runs_stuck(after=_RUNS_STUCK):  # runs keep the scheduler busy
             self.on_runs_arrived(None)
         self._plan_all_if_due()
-        if self.model.note_history(self.target.store.failure):
+        if self.model.note_history(self.source.history_failure):
             self._model_changed()
         for screen in self.screen_stack:
             tick = getattr(screen, "tick", None)
@@ -180,7 +188,7 @@ class ClockConsole(App[int]):
     def on_runs_arrived(self, message: RunsArrived | None) -> None:
         if message is not None:  # a burst just ended
             self._beat_from(_BEAT_AFTER_BURST)
-        failures, touched = self.model.apply_runs(self.bridge.drain_runs())
+        failures, touched = self.model.apply_runs(self.inbox.drain_runs())
         # Right after a burst is the moment to read every next firing, if it is time.
         if not self._plan_all_if_due(0.0):
             self._plan(touched)
@@ -189,7 +197,7 @@ class ClockConsole(App[int]):
 
     def on_events_arrived(self, message: EventsArrived) -> None:
         phase = self.model.phase
-        events = [*message.events, *self.bridge.drain_events()]
+        events = [*message.events, *self.inbox.drain_events()]
         self.model.apply(events)
         if phase is SchedulerPhase.STARTING and self.model.phase is SchedulerPhase.RUNNING:
             self._plan()
@@ -197,10 +205,7 @@ class ClockConsole(App[int]):
             self.load_history(list(self.model.tasks), limit=1)
         else:
             self._plan({e.task_id for e in events if isinstance(e, _PLAN_CHANGING)})
-        screen = self.screen
-        if isinstance(screen, DetailScreen) and screen.task_id not in self.model.tasks:
-            self.pop_screen()  # its task was removed while it was open
-            self.notify("The task was removed", severity="warning")
+        self._close_screens_of_gone_tasks()  # a task removed while its details were open
         self._model_changed()
 
     def _plan_all_if_due(self, late: float = 0.5) -> bool:
@@ -221,7 +226,7 @@ class ClockConsole(App[int]):
             tasks = None  # most of them: reading all is cheaper than looking each one up
         if tasks is None:
             self._planned_all = time.monotonic()
-        self.model.plan(self.target.next_fire_times(tasks))
+        self.model.plan(self.source.next_fire_times(tasks))
         if tasks is None and self.model.version != before:
             self._model_changed()
 
@@ -239,14 +244,14 @@ class ClockConsole(App[int]):
 
     def load_history(self, task_ids: list[UUID], limit: int = RECENT_RUNS) -> None:
         """Fold the tasks' runs of earlier sessions into the model (answered later)."""
-        request_history(self.target, self.host.loop, self, task_ids, limit)
+        self.source.load_history(task_ids, limit)
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         self.model.seed(message.runs, message.paused, before=self.session_started)
         self._model_changed()
 
     def on_logs_arrived(self, _: LogsArrived) -> None:
-        entries = self.bridge.drain_logs()
+        entries = self.inbox.drain_logs()
         for entry in entries:
             self.logbook.add(entry)
         for screen in self.screen_stack:
@@ -259,10 +264,10 @@ class ClockConsole(App[int]):
         self.notify(inert(message.text), severity=severity, timeout=3, markup=False)
 
     def on_host_stopped(self, _: HostStopped) -> None:
-        if self.host.error is not None:
+        if self.source.error is not None:
             self.model.phase = SchedulerPhase.CRASHED
             self.notify(
-                inert(f"The scheduler crashed: {self.host.error!r}"),
+                inert(f"The scheduler crashed: {self.source.error!r}"),
                 severity="error",
                 timeout=30,
                 markup=False,
@@ -270,8 +275,55 @@ class ClockConsole(App[int]):
         elif self.model.phase is not SchedulerPhase.STOPPED:
             self.model.phase = SchedulerPhase.STOPPED
         self._model_changed()
-        if self.stop_requests and not self.host.abandoned:
+        if self.stop_requests and not self.source.abandoned:
             self.exit(0)
+
+    # ----- a remote source's connection -------------------------------------------------
+    def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
+        """(Re)connected: start over from the app's state then, and fold in what came after."""
+        taken = self.inbox.take_snapshot()
+        if taken is None:
+            return
+        snapshot = taken[0]  # what came before is the old connection's: the snapshot counts it
+        self.title = self.source.name = snapshot.app_name
+        for screen in self.screen_stack:
+            for header in screen.query(StatusHeader):
+                header.app_name = snapshot.app_name
+                header.refresh()
+        self.model.restart(snapshot.tasks, snapshot.phase)
+        self._close_screens_of_gone_tasks()
+        self.session_started = snapshot.at
+        self._planned_all = time.monotonic()
+        if snapshot.phase is SchedulerPhase.RUNNING:
+            self.load_history(list(self.model.tasks), limit=1)
+        self.model.apply(self.inbox.drain_events())
+        self.on_runs_arrived(None)
+
+    def _close_screens_of_gone_tasks(self) -> None:
+        """After a restart the app may have other tasks: back to the table if a screen
+        shows one that is gone."""
+
+        gone = any(
+            isinstance(screen, DetailScreen) and screen.task_id not in self.model.tasks
+            for screen in self.screen_stack
+        )
+        while gone and not isinstance(self.screen, MainScreen):
+            self.pop_screen()
+
+    def on_connection_changed(self, message: ConnectionChanged) -> None:
+        if message.connected:
+            self.notify(message.text, title="Connected", timeout=3, markup=False)
+            return
+        self.model.phase = SchedulerPhase.DISCONNECTED
+        self.model.version += 1
+        self.notify(message.text, title="Disconnected, retrying", severity="warning", markup=False)
+        self._model_changed()
+
+    def on_replicas_changed(self, message: ReplicasChanged) -> None:
+        if list(message.replicas) != self.model.replicas:
+            self.model.replicas = list(message.replicas)
+            self.model.version += 1
+            self._model_changed()
 
     def _model_changed(self) -> None:
         for screen in self.screen_stack:
@@ -292,8 +344,9 @@ def make_app(
     handle_signals: bool = False,
     capture_logs: bool = True,
     redraw_interval: float = 0.25,
+    socket_path: Path | None = None,
 ) -> ClockConsole:
-    """Build the console for `target` (used by the CLI and the tests).
+    """Build the console that hosts `target` (used by the CLI and the tests).
 
     Args:
         target: The app to host; it is served when the console mounts.
@@ -302,12 +355,18 @@ def make_app(
         handle_signals: Quit gracefully on SIGINT and SIGTERM (the CLI sets it).
         capture_logs: Show log records in the log panes (a handler on the root logger).
         redraw_interval: Seconds between two redraws of the table for runs and events.
+        socket_path: Serve a control socket there while the app runs (None: none), for
+            `clocktui attach`.
     """
+    control = None
+    if socket_path is not None:
+        from clocktui.control_server import ControlServer
+
+        control = ControlServer(socket_path)
+    source = InProcessSource(target, paused=paused, capture_logs=capture_logs, control=control)
     return ClockConsole(
-        target,
+        source,
         display_tz=display_tz,
-        paused=paused,
         handle_signals=handle_signals,
-        capture_logs=capture_logs,
         redraw_interval=redraw_interval,
     )

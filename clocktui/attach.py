@@ -1,258 +1,108 @@
-"""`clocktui attach URL --app NAME`: a console of a fleet of replicas, read from Redis.
+"""`clocktui attach TARGET`: the console of an app that runs elsewhere, running no task.
 
-It runs no task: it polls what replicas write to Redis (their tasks, task states, runs
-and heartbeats) once a second, and sends control commands on the app's control stream.
+TARGET is a control socket's path, an app's name (its socket in the default folder), or
+`redis://…?app=NAME` for every replica of an app. The console is the same `ClockConsole`
+as `clocktui run`'s, fed by a `SocketSource` or a `FleetSource`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import socket
 import sys
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, ClassVar
-from uuid import UUID, uuid4
+from datetime import tzinfo
+from pathlib import Path
 
-from rich.text import Text
-from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
+from aioclock_core._clock import Clock
+from clocktui.app import ClockConsole
+from clocktui.redis_reader import split_app
+from clocktui.socket_access import ControlSocketError, default_socket_path
+from clocktui.sources.base import Source
 
-from aioclock_core.coordination import CommandKind, ControlCommand
-from aioclock_core.stores import RunRecord, StoreError
-from clocktui.formatting import format_duration, inert, outcome_word
+__all__ = ["AttachError", "source_for", "attach_console", "run_attach"]
 
-__all__ = ["FleetTask", "FleetReplica", "Fleet", "FleetReader", "AttachConsole", "run_attach"]
-
-POLL_SECONDS = 1.0
+_REDIS_SCHEMES = ("redis://", "rediss://")
 
 
-@dataclass(frozen=True)
-class FleetTask:
-    task_id: UUID
-    name: str
-    trigger: str = ""
-    group: str | None = None
-    paused: bool = False
-    last_run: RunRecord | None = None
+class AttachError(Exception):
+    """TARGET names nothing to attach to; the message says what to do."""
 
 
-@dataclass(frozen=True)
-class FleetReplica:
-    name: str
-    alive: bool
-    seen_at: str = ""
+def source_for(
+    target: str,
+    *,
+    app_name: str | None = None,
+    read_only: bool = False,
+    clock: Clock | None = None,
+) -> Source:
+    """The source TARGET names (nothing is connected yet).
 
-
-@dataclass(frozen=True)
-class Fleet:
-    """One reading of the fleet: every task known to Redis and every replica."""
-
-    tasks: list[FleetTask] = field(default_factory=list)
-    replicas: list[FleetReplica] = field(default_factory=list)
-
-
-class FleetReader:
-    """Reads a fleet from Redis and sends it commands (on the caller's event loop)."""
-
-    def __init__(self, url: str, app_name: str) -> None:
-        from aioclock_core.ext.redis import RedisCoordinator  # noqa: F401  (checks redis-py)
-        from aioclock_core.stores.redis import RedisKeys, RedisStore
-
-        self.url = url
-        self.app_name = app_name
-        self.origin = f"console:{socket.gethostname()}"
-        self.keys = RedisKeys(app_name)
-        self.store = RedisStore(url, replica=self.origin, sweep_interval=3600)
-
-    async def open(self) -> None:
-        await self.store.open(self.app_name)
-
-    async def close(self) -> None:
-        await self.store.close()
-
-    async def read(self) -> Fleet:
-        keys = self.keys
-        client: Any = self.store.client
-        pipe = client.pipeline(transaction=False)
-        pipe.smembers(keys.task_ids)
-        pipe.hgetall(keys.task_info)
-        pipe.hgetall(keys.replicas)
-        ids, info, seen = await pipe.execute()
-        pipe = client.pipeline(transaction=False)
-        ordered = sorted(ids)
-        for task in ordered:
-            pipe.hgetall(keys.task(UUID(task)))
-            pipe.zrevrange(keys.task_runs(UUID(task)), 0, 0)
-        for name in sorted(seen):
-            pipe.exists(keys.alive(name))
-        answers = await pipe.execute()
-        last_ids = [ids[0] for ids in answers[1 : 2 * len(ordered) : 2] if ids]
-        last = {run.task_id: run for run in await self.store.runs_by_id(last_ids)}
-        tasks = []
-        for index, task in enumerate(ordered):
-            task_id, state = UUID(task), answers[2 * index]
-            described = json.loads(info.get(task, "{}"))
-            tasks.append(
-                FleetTask(
-                    task_id,
-                    described.get("name") or state.get("name") or task,
-                    described.get("trigger", ""),
-                    described.get("group"),
-                    state.get("paused") == "1",
-                    last.get(task_id),
-                )
-            )
-        tasks.sort(key=lambda t: t.name)
-        alive = answers[2 * len(ordered) :]
-        replicas = [
-            FleetReplica(name, bool(up), json.loads(seen[name]).get("seen_at", ""))
-            for name, up in zip(sorted(seen), alive, strict=True)
-        ]
-        return Fleet(tasks, replicas)
-
-    async def send(self, kind: CommandKind, task_id: UUID | None = None) -> None:
-        from aioclock_core.ext.redis import send_command
-
-        await send_command(
-            self.url, self.app_name, ControlCommand(kind, task_id, uuid4(), self.origin)
-        )
-
-
-class AttachConsole(App[int]):
-    """The fleet console: a task table, a replicas table, keys to control every replica."""
-
-    TITLE = "clocktui (attached)"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "run_now", "Run now"),
-        Binding("p", "toggle_pause", "Pause/resume"),
-        Binding("P", "pause_all", "Pause all"),
-        Binding("R", "resume_all", "Resume all"),
-        Binding("q", "quit", "Quit"),
-    ]
-    DEFAULT_CSS = """
-    #tasks { height: 3fr; }
-    #replicas { height: 1fr; }
-    #status { height: 1; background: $panel; }
+    Raises:
+        AttachError: A Redis URL without an app name, or a malformed URL.
     """
+    if target.startswith(_REDIS_SCHEMES):
+        from clocktui.sources.fleet import FleetSource
 
-    def __init__(self, reader: FleetReader, poll_seconds: float = POLL_SECONDS) -> None:
-        super().__init__()
-        self.reader = reader
-        self.poll_seconds = poll_seconds
-        self.fleet = Fleet()
-        self.sub_title = f"{reader.app_name} @ {reader.url.rsplit('@', 1)[-1]}"
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("connecting…", id="status")
-        tasks: DataTable[Text] = DataTable(id="tasks", cursor_type="row")
-        tasks.add_columns(
-            "Task", "Group", "Trigger", "State", "Last run", "Took", "Outcome", "Replica"
-        )
-        yield tasks
-        replicas: DataTable[Text] = DataTable(id="replicas", cursor_type="none")
-        replicas.add_columns("Replica", "Liveness", "Last heartbeat")
-        yield replicas
-        yield Footer()
-
-    async def on_mount(self) -> None:
-        try:
-            await self.reader.open()
-        except StoreError as error:
-            self.exit(1, message=f"clocktui: error: {error}")
-            return
-        await self.refresh_fleet()
-        self.set_interval(self.poll_seconds, self.refresh_fleet)
-
-    async def on_unmount(self) -> None:
-        await self.reader.close()
-
-    async def refresh_fleet(self) -> None:
-        status = self.query_one("#status", Static)
-        try:
-            self.fleet = await asyncio.wait_for(self.reader.read(), 5.0)
-        except Exception as error:  # a console shows trouble, it does not crash on it
-            status.update(Text(f"Redis unreachable: {error!r}", style="bold red"))
-            return
-        alive = sum(r.alive for r in self.fleet.replicas)
-        status.update(Text(f"{len(self.fleet.tasks)} tasks, {alive} live replica(s)"))
-        self._show_tasks()
-        self._show_replicas()
-
-    def _show_tasks(self) -> None:
-        table: DataTable[Text] = self.query_one("#tasks", DataTable)
-        row = table.cursor_row
-        table.clear()
-        for task in self.fleet.tasks:
-            run = task.last_run
-            table.add_row(
-                Text(inert(task.name)),
-                Text(inert(task.group or "")),
-                Text(task.trigger),
-                Text("paused" if task.paused else "active"),
-                Text(_clock_time(run.started_at) if run else ""),
-                Text(format_duration(run.duration) if run and run.duration is not None else ""),
-                Text(outcome_word(run.outcome) if run else ""),
-                Text(inert(run.replica or "") if run else ""),
-                key=str(task.task_id),
+        url, named = split_app(target)
+        name = app_name or named
+        if not name:
+            raise AttachError(
+                f"{target}: which app? Add ?app=NAME to the URL (the name given to "
+                "AioClock(name=...)), or pass --app NAME."
             )
-        if self.fleet.tasks:
-            table.move_cursor(row=min(row, len(self.fleet.tasks) - 1))
-
-    def _show_replicas(self) -> None:
-        table: DataTable[Text] = self.query_one("#replicas", DataTable)
-        table.clear()
-        for replica in self.fleet.replicas:
-            liveness = Text("alive", "green") if replica.alive else Text("gone", "red")
-            table.add_row(Text(inert(replica.name)), liveness, Text(replica.seen_at))
-
-    def _selected(self) -> FleetTask | None:
-        table: DataTable[Text] = self.query_one("#tasks", DataTable)
-        if not self.fleet.tasks or table.cursor_row >= len(self.fleet.tasks):
-            return None
-        return self.fleet.tasks[table.cursor_row]
-
-    async def _send(self, kind: CommandKind, task: FleetTask | None, what: str) -> None:
         try:
-            await self.reader.send(kind, task.task_id if task else None)
-        except Exception as error:
-            self.notify(inert(f"Could not send {what}: {error!r}"), severity="error", markup=False)
-            return
-        self.notify(inert(f"Sent {what}"), timeout=2, markup=False)
+            return FleetSource(url, name, clock=clock)
+        except ValueError as error:
+            raise AttachError(str(error)) from None
+    if "://" in target:
+        raise AttachError(
+            f"{target}: attach to a socket path, an app's name, or a redis:// URL "
+            "(e.g. redis://localhost:6379/0?app=billing)"
+        )
+    from clocktui.sources.socket_client import SocketSource
 
-    async def action_run_now(self) -> None:
-        task = self._selected()
-        if task is not None:
-            await self._send(CommandKind.RUN_NOW, task, f"run now: {task.name}")
-
-    async def action_toggle_pause(self) -> None:
-        task = self._selected()
-        if task is not None:
-            kind = CommandKind.RESUME if task.paused else CommandKind.PAUSE
-            await self._send(kind, task, f"{kind.value}: {task.name}")
-
-    async def action_pause_all(self) -> None:
-        await self._send(CommandKind.PAUSE_ALL, None, "pause all")
-
-    async def action_resume_all(self) -> None:
-        await self._send(CommandKind.RESUME_ALL, None, "resume all")
+    return SocketSource(socket_path_of(target), read_only=read_only, clock=clock)
 
 
-def _clock_time(instant: datetime) -> str:
-    return instant.astimezone(datetime.now(timezone.utc).astimezone().tzinfo).strftime("%H:%M:%S")
+def socket_path_of(target: str) -> Path:
+    """A path as given; a bare name (no `/`, no `.sock`) is an app's default socket."""
+    if "/" in target or target.endswith(".sock"):
+        return Path(target)
+    return default_socket_path(target)
 
 
-def run_attach(url: str, app_name: str) -> int:
-    """The attach console's entry point (`clocktui attach URL --app NAME`); returns the
-    exit code."""
+def attach_console(
+    source: Source,
+    *,
+    read_only: bool = False,
+    display_tz: tzinfo | None = None,
+    handle_signals: bool = False,
+    redraw_interval: float = 0.25,
+) -> ClockConsole:
+    """The console of `source` (used by the CLI and the tests)."""
+    return ClockConsole(
+        source,
+        display_tz=display_tz,
+        handle_signals=handle_signals,
+        redraw_interval=redraw_interval,
+        read_only=read_only,
+    )
+
+
+def run_attach(target: str, *, app_name: str | None = None, read_only: bool = False) -> int:
+    """The attach command's entry point; returns the exit code. A socket that cannot be
+    reached is an error before any screen (a lost connection later is retried)."""
+    from clocktui.cli import EXIT_OK, report
+
     try:
-        reader = FleetReader(url, app_name)
-    except (ValueError, ImportError) as error:
-        print(f"clocktui: error: {error}", file=sys.stderr)
-        return 2
-    console = AttachConsole(reader)
+        source = source_for(target, app_name=app_name, read_only=read_only)
+        if app_name is not None and not target.startswith(_REDIS_SCHEMES):
+            raise AttachError(f"--app {app_name}: only a redis:// TARGET takes --app")
+        from clocktui.sources.socket_client import SocketSource, probe
+
+        if isinstance(source, SocketSource):
+            source.name = probe(source.path) or source.name
+    except (AttachError, ControlSocketError) as error:
+        return report(error)
+    console = attach_console(source, read_only=read_only, handle_signals=True)
     code = console.run()
-    return 0 if code is None else code
+    print(f"clocktui: detached from {source.name} ({source.where}); it goes on", file=sys.stderr)
+    return EXIT_OK if code is None else code

@@ -1,25 +1,19 @@
-"""Bridge: runs, core events and log records cross from other threads to the UI.
+"""Bridge: runs, core events and log records of an app in this process go to the console's
+`Inbox`, from the scheduler's loop and any other thread.
 
 Runs, the bulk of the traffic (two per firing), come as `RunRecord`s through a run sink
 (`AioClock.add_run_sink`: one deque extend per batch on the loop, no event built); the
-rarer events come from the bus (pauses, skips, the scheduler's phases, blocked loops). Each
-kind is batched: at most one `RunsArrived`, `EventsArrived` and `LogsArrived` waits in
-the UI's queue, and the UI drains the buffer when it handles it. Only Textual's
-thread-safe, non-blocking `post_message` is used, never `call_from_thread`.
+rarer events come from the bus (pauses, skips, the scheduler's phases, blocked loops).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections import deque
-from collections.abc import Sequence
-
-from textual.message import Message
-from textual.message_pump import MessagePump
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from aioclock_core import AioClock
+from aioclock_core._clock import Clock
 from aioclock_core.events import (
     Event,
     LoopBlocked,
@@ -37,15 +31,10 @@ from aioclock_core.events import (
 from aioclock_core.runs import RunRecord, RunSink
 from clocktui.logbook import LogEntry
 
-__all__ = [
-    "EventsArrived",
-    "RunsArrived",
-    "LogsArrived",
-    "CommandAnswered",
-    "HostStopped",
-    "Bridge",
-    "EVENT_KINDS",
-]
+if TYPE_CHECKING:
+    from clocktui.inbox import Inbox
+
+__all__ = ["Bridge", "LogForwarder", "EVENT_KINDS"]
 
 EVENT_KINDS = (
     SchedulerStarted,
@@ -64,81 +53,46 @@ its run sink) nor TaskScheduled (the console reads next firings when it draws), 
 scheduler builds no event per firing for the console."""
 
 
-class EventsArrived(Message):
-    """Core events are waiting in the bridge (`Bridge.drain_events()`); `events` holds any
-    carried by the message itself, which come first."""
+class LogForwarder(logging.Handler):
+    """Hands every record (INFO and up, from any thread) to `add` as a `LogEntry` stamped
+    with `clock`'s time."""
 
-    def __init__(self, events: tuple[Event, ...]) -> None:
-        super().__init__()
-        self.events = events
-
-
-class RunsArrived(Message):
-    """Runs started or ended: call `Bridge.drain_runs()`."""
-
-
-class LogsArrived(Message):
-    """Log records are waiting in the bridge's buffer: call `Bridge.drain_logs()`."""
-
-
-class CommandAnswered(Message):
-    """A control command sent to the scheduler finished: tell the user."""
-
-    def __init__(self, text: str, severity: str = "information") -> None:
-        super().__init__()
-        self.text = text
-        self.severity = severity
-
-
-class HostStopped(Message):
-    """The scheduler thread has ended (serve() returned or raised)."""
-
-
-class _LogForwarder(logging.Handler):
-    """Buffers records from any thread; posts one `LogsArrived` per burst."""
-
-    def __init__(self, bridge: Bridge) -> None:
+    def __init__(self, add: Callable[[LogEntry], None], clock: Clock) -> None:
         super().__init__(level=logging.INFO)
-        self._bridge = bridge
+        self._add = add
+        self._clock = clock
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._bridge.add_log(LogEntry.of(record, self._bridge.app.clock.now()))
+            self._add(LogEntry.of(record, self._clock.now()))
         except Exception:
             self.handleError(record)
 
 
 class _RunFeed(RunSink):
-    """The bridge's run sink: on the scheduler's loop, batches go into a deque and the UI
-    is woken when a burst of runs is over (not per run: it would compete with the rest
-    of the burst for the interpreter)."""
+    """The bridge's run sink: on the scheduler's loop, batches go into the inbox's deque
+    and the UI is woken when a burst of runs is over (not per run: it would compete with
+    the rest of the burst for the interpreter)."""
 
-    def __init__(self, bridge: Bridge) -> None:
-        self._bridge = bridge
+    def __init__(self, inbox: Inbox) -> None:
+        self._inbox = inbox
 
     def deliver(self, runs: Sequence[RunRecord]) -> None:
-        self._bridge._runs.extend(runs)
+        self._inbox.add_runs(runs)
 
     def idle(self) -> None:
-        self._bridge._runs_idle()
+        self._inbox.runs_idle()
 
 
 class Bridge:
-    """Subscribes to `app`'s events and the root logger, posting messages to `target`."""
+    """Subscribes to `app`'s events, runs and the root logger, filling `inbox`."""
 
-    def __init__(self, app: AioClock, target: MessagePump) -> None:
+    def __init__(self, app: AioClock, inbox: Inbox) -> None:
         self.app = app
-        self.target = target
-        self._lock = threading.Lock()
-        self._logs: list[LogEntry] = []
-        self._events: list[Event] = []
-        self._events_posted = False
-        self._runs: deque[RunRecord] = deque()
-        self._runs_posted = False
-        self.last_idle = time.monotonic()
+        self.inbox = inbox
         self._subscription: Subscription | None = None
         self._runs_watch: Subscription | None = None
-        self._handler = _LogForwarder(self)
+        self._handler = LogForwarder(inbox.add_log, app.clock)
         self._silenced: list[tuple[logging.Handler, int]] = []
         self._root_level: int | None = None
 
@@ -147,7 +101,7 @@ class Bridge:
         self._subscription = self.app.subscribe(self._deliver, kinds=EVENT_KINDS)
         # Extending a deque is all the loop does per batch; the UI also drains on a timer,
         # for runs that keep the scheduler from ever going idle.
-        self._runs_watch = self.app.add_run_sink(_RunFeed(self))
+        self._runs_watch = self.app.add_run_sink(_RunFeed(self.inbox))
         if capture_logs:
             root = logging.getLogger()
             root.addHandler(self._handler)
@@ -172,58 +126,7 @@ class Bridge:
         self._silenced = []
 
     def _deliver(self, batch: Sequence[Event]) -> None:
-        # At most one EventsArrived waits in the UI's queue: it drains whatever arrived
-        # by then, so a herd of firings costs one message per UI turn, not one per batch.
-        with self._lock:
-            self._events.extend(batch)
-            wake = not self._events_posted
-            self._events_posted = True
-        if wake:
-            self.target.post_message(EventsArrived(()))
-
-    def _runs_idle(self) -> None:
-        # The UI clears the flag before it drains, so a run is never left without a wake-up.
-        self.last_idle = time.monotonic()
-        if self._runs and not self._runs_posted:
-            self._runs_posted = True
-            self.target.post_message(RunsArrived())
-
-    @property
-    def runs_pending(self) -> bool:
-        """Whether runs wait to be drained, or a RunsArrived is on its way."""
-        return bool(self._runs) or self._runs_posted
-
-    def runs_stuck(self, after: float) -> bool:
-        """Whether runs wait while the scheduler has not gone idle for `after` seconds
-        (long runs keep it busy, so no burst's end wakes the UI)."""
-        return bool(self._runs) and time.monotonic() - self.last_idle >= after
-
-    def drain_runs(self) -> list[RunRecord]:
-        """Take every run handed over since the last drain, in order (UI thread)."""
-        self._runs_posted = False
-        runs = self._runs
-        return [runs.popleft() for _ in range(len(runs))]
-
-    def drain_events(self) -> list[Event]:
-        """Take every event buffered since the last drain, in order (UI thread)."""
-        with self._lock:
-            events, self._events = self._events, []
-            self._events_posted = False
-        return events
-
-    def add_log(self, entry: LogEntry) -> None:
-        """Buffer `entry` (any thread); the first of a burst wakes the UI."""
-        with self._lock:
-            self._logs.append(entry)
-            first = len(self._logs) == 1
-        if first:
-            self.target.post_message(LogsArrived())
-
-    def drain_logs(self) -> list[LogEntry]:
-        """Take every buffered record (UI thread)."""
-        with self._lock:
-            entries, self._logs = self._logs, []
-        return entries
+        self.inbox.add_events(batch)
 
     def _silence_console_handlers(self, root: logging.Logger) -> None:
         """Stream handlers the user's module set up (basicConfig) would scribble over the

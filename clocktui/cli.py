@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clocktui import __version__
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A live console for an aioclock_core app: see every task, its next "
         "run and its last outcome; run, pause and cancel with one key.",
         epilog="`clocktui TARGET ...` is short for `clocktui run TARGET ...`, and "
-        "`clocktui --attach URL --app NAME` for `clocktui attach URL --app NAME`. "
+        "`clocktui --attach URL --app NAME` for `clocktui attach URL?app=NAME`. "
         "`clocktui COMMAND --help` tells more about each command.",
     )
     parser.add_argument("--version", action="version", version=f"clocktui {__version__}")
@@ -56,9 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         (
             "attach",
-            "watch and control every replica of an app through Redis",
-            "Watch and control every replica of an app through Redis, running no task "
-            "(`clocktui --attach URL --app NAME` is the same).",
+            "watch and steer a running app: its control socket, or a Redis fleet",
+            "Open the console on an app that runs elsewhere, running no task: a headless "
+            "app on this machine through its control socket (a path, or the app's name "
+            "for its default socket), or every replica of an app through Redis "
+            "(redis://HOST:PORT/DB?app=NAME). Quitting never stops the app. "
+            "(`clocktui --attach URL --app NAME` is the same as `clocktui attach URL --app NAME`.)",
             (_add_attach_arguments,),
             _attach,
         ),
@@ -118,12 +122,36 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     history.add_argument(
         "--no-history", action="store_true", help="keep history in memory only (lost on exit)"
     )
+    control = parser.add_mutually_exclusive_group()
+    control.add_argument(
+        "--socket",
+        default=None,
+        metavar="PATH",
+        help="serve the control socket for `clocktui attach` here (default: "
+        "$XDG_RUNTIME_DIR/clocktui/<app name>.sock)",
+    )
+    control.add_argument(
+        "--no-socket", action="store_true", help="serve no control socket (nobody can attach)"
+    )
 
 
 def _add_attach_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("url", metavar="URL", help="e.g. redis://host:6379/0")
     parser.add_argument(
-        "--app", required=True, metavar="NAME", help="the app's name (AioClock(name=...))"
+        "target",
+        metavar="TARGET",
+        help="a control socket's path, an app's name (its default socket), or "
+        "redis://HOST:PORT/DB?app=NAME for every replica of an app",
+    )
+    parser.add_argument(
+        "--app",
+        default=None,
+        metavar="NAME",
+        help="with a redis:// TARGET: the app's name (AioClock(name=...)), if not in the URL",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="watch only: hide and refuse the keys that run, pause, resume or cancel",
     )
 
 
@@ -186,16 +214,29 @@ def _run(args: argparse.Namespace) -> int:
     except (StoreError, HistoryOptionError) as error:
         return report(error)
 
+    control = None
+    if not args.no_socket:
+        from clocktui.control_server import ControlServer
+        from clocktui.socket_access import ControlSocketError, default_socket_path
+
+        path = Path(args.socket) if args.socket else default_socket_path(app.name)
+        control = ControlServer(path)
+        try:
+            control.bind()  # fail now, not once the screen is up
+        except ControlSocketError as error:
+            return report(error)
+
     if args.headless:
         from clocktui.headless import serve_headless
 
-        host = serve_headless(app, paused=args.paused)
+        host = serve_headless(app, paused=args.paused, control=control)
     else:
-        from clocktui.app import make_app
+        from clocktui.app import ClockConsole
+        from clocktui.sources.in_process import InProcessSource
 
-        console = make_app(app, paused=args.paused, handle_signals=True)
-        console.run()
-        host = console.host
+        source = InProcessSource(app, paused=args.paused, control=control)
+        ClockConsole(source, handle_signals=True).run()
+        host = source.host
     if host.abandoned:
         print(
             "clocktui: left without waiting at the third stop request: the OnShutDown "
@@ -223,7 +264,7 @@ def _run(args: argparse.Namespace) -> int:
 def _attach(args: argparse.Namespace) -> int:
     from clocktui.attach import run_attach
 
-    return run_attach(args.url, args.app)
+    return run_attach(args.target, app_name=args.app, read_only=args.read_only)
 
 
 def _history(args: argparse.Namespace) -> int:

@@ -7,11 +7,15 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from aioclock_core import AioClock
 from aioclock_core.logs import install_run_context
 from clocktui.formatting import inert
 from clocktui.host import Host
+
+if TYPE_CHECKING:
+    from clocktui.control_server import ControlServer
 
 __all__ = ["serve_headless", "LOG_FORMAT"]
 
@@ -33,15 +37,18 @@ class _Abandoned(Exception):
     """Raised by the third signal's handler to stop waiting for the host."""
 
 
-def serve_headless(app: AioClock, *, paused: bool = False) -> Host:
+def serve_headless(
+    app: AioClock, *, paused: bool = False, control: ControlServer | None = None
+) -> Host:
     """Serve `app` until its triggers are exhausted or SIGINT/SIGTERM; returns the host
     (its `error` says whether serve() failed). A second signal cancels running runs but
-    still runs the shutdown steps; a third returns at once (`host.abandoned`)."""
+    still runs the shutdown steps; a third returns at once (`host.abandoned`).
+    `control`: a control socket to serve while the app runs (`clocktui attach`)."""
     install_run_context()
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(_RunAwareFormatter(LOG_FORMAT))
     logging.basicConfig(level=logging.INFO, handlers=[stderr])
-    host = Host(app, paused=paused)
+    host = Host(app, paused=paused, control=control)
     signals = 0
 
     def on_signal(number: int, _: FrameType | None) -> None:

@@ -1,8 +1,10 @@
-"""`clocktui history`: print an app's recent runs from its SQLite file, without serving it."""
+"""`clocktui history`: print an app's recent runs from its SQLite file or its Redis store,
+without serving it."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import difflib
 import json
 from collections.abc import Sequence
@@ -27,7 +29,11 @@ def add_history_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `clocktui history` after TARGET (see `clocktui.cli`)."""
     parser.add_argument("task", nargs="?", help="only this task (its name or id)")
     parser.add_argument(
-        "--db", default=None, metavar="PATH", help="the history file (default: the app's)"
+        "--db",
+        default=None,
+        metavar="PATH",
+        help="the history file, or a redis:// URL (default: the app's own store, else its "
+        "history file)",
     )
     parser.add_argument(
         "--limit", type=_positive, default=20, metavar="N", help="most runs shown (20)"
@@ -101,9 +107,52 @@ def run_history(args: argparse.Namespace) -> int:
         return app
     try:
         task_ids = None if args.task is None else [find_task(app, args.task).id]
-        with SQLiteReader(history_path(app, args.db), app.name) as reader:
-            runs = reader.recent_runs(task_ids, args.limit)
-    except (StoreError, HistoryOptionError, UnknownTaskError) as error:
+        url = redis_url(app, args.db)
+        if url is not None:
+            runs = asyncio.run(read_redis(url, app.name, task_ids, args.limit))
+        else:
+            with SQLiteReader(history_path(app, args.db), app.name) as reader:
+                runs = reader.recent_runs(task_ids, args.limit)
+    except (StoreError, HistoryOptionError, UnknownTaskError, ValueError) as error:
         return report(error)
     print(as_json(runs) if args.json else format_table(runs))
     return EXIT_OK
+
+
+def redis_url(app: AioClock, db: str | None) -> str | None:
+    """The Redis URL to read: `db` if it is one, else the app's own RedisStore's (None:
+    the history is in a SQLite file)."""
+    if db is not None:
+        return db if db.startswith(("redis://", "rediss://", "unix://")) else None
+    try:
+        from aioclock_core.stores.redis import RedisStore
+    except ImportError:  # no redis-py: the app cannot have a RedisStore either
+        return None
+    return app.store.url if isinstance(app.store, RedisStore) else None
+
+
+async def read_redis(
+    url: str, app_name: str, task_ids: list[UUID] | None, limit: int
+) -> list[RunRecord]:
+    """The newest runs an app's replicas wrote to Redis (read only: nothing is written).
+
+    Raises:
+        StoreError: Redis cannot be reached.
+    """
+    from clocktui.redis_reader import REDIS_TROUBLE, RedisReader, split_app
+
+    plain, named = split_app(url)
+    reader = RedisReader(plain, named or app_name)
+    try:
+        if task_ids is None:
+            return await reader.recent_runs(None, limit)
+        found = await asyncio.gather(*(reader.recent_runs(t, limit) for t in task_ids))
+        runs = sorted((r for runs in found for r in runs), key=lambda r: r.started_at)
+        return runs[::-1][:limit]
+    except REDIS_TROUBLE as error:
+        raise StoreError(
+            f"Cannot reach Redis at {reader.where} ({error or type(error).__name__}): start "
+            "the server, or pass --db with the right URL."
+        ) from None
+    finally:
+        await reader.close()

@@ -7,9 +7,12 @@ import concurrent.futures
 import threading
 import traceback
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from aioclock_core import AioClock
+
+if TYPE_CHECKING:
+    from clocktui.control_server import ControlServer
 
 __all__ = ["Host"]
 
@@ -23,11 +26,15 @@ class Host:
     Args:
         app: The app to serve.
         paused: Pause every task as soon as the scheduler has started.
+        control: A control socket served on the scheduler's loop while the app serves.
     """
 
-    def __init__(self, app: AioClock, *, paused: bool = False) -> None:
+    def __init__(
+        self, app: AioClock, *, paused: bool = False, control: ControlServer | None = None
+    ) -> None:
         self.app = app
         self.paused = paused
+        self.control = control
         self.loop = asyncio.new_event_loop()
         self.error: BaseException | None = None
         """What serve() raised, if it failed (e.g. the lifespan raised)."""
@@ -134,12 +141,17 @@ class Host:
             started.cancel()
             if not task.done():
                 self._request_shutdown()  # requests made before serve() could take them
+            if self.control is not None and not task.done():
+                await self.control.start(self.app)
             await task
         except asyncio.CancelledError:
             pass
         except Exception as error:
             self.error = error
             self.error_traceback = "".join(traceback.format_exception(error))
+        finally:
+            if self.control is not None:
+                await self.control.close()
 
     def _request_shutdown(self) -> None:
         # Each request reaches serve() once, when it can take it (after two, none matter).

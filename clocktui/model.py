@@ -26,7 +26,7 @@ from aioclock_core.state import task_state
 from aioclock_core.task import Task
 from clocktui.formatting import inert
 
-__all__ = ["RECENT_RUNS", "SchedulerPhase", "TaskView", "ConsoleModel"]
+__all__ = ["RECENT_RUNS", "SchedulerPhase", "TaskView", "ReplicaView", "Snapshot", "ConsoleModel"]
 
 RECENT_RUNS = 50
 """Finished runs kept per task for the detail screen."""
@@ -40,6 +40,8 @@ class SchedulerPhase(str, Enum):
     STOPPING = "stopping…"
     STOPPED = "stopped"
     CRASHED = "crashed"
+    DISCONNECTED = "disconnected, retrying"
+    """An attached console lost the app (or Redis) and keeps trying to reconnect."""
 
 
 @dataclass(slots=True)
@@ -69,6 +71,12 @@ class TaskView:
     recent: deque[RunRecord] = field(default_factory=lambda: deque(maxlen=RECENT_RUNS))
     recent_changes: int = 0
     """Bumped whenever `recent` changes (a run finished, or history was loaded)."""
+
+    def __post_init__(self) -> None:
+        # Names come from user code and are shown in many places: made inert once, here,
+        # whichever source (this process, a socket, Redis) the view was built from.
+        self.name = inert(self.name)
+        self.group = inert(self.group)
 
     @property
     def state(self) -> str:
@@ -117,27 +125,64 @@ class TaskView:
         """A fresh view of a registered task."""
         return cls(
             task_id=task.id,
-            name=inert(task.name),  # shown in many places: made inert once, here
-            group=inert(task.group or ""),
+            name=task.name,
+            group=task.group or "",
             trigger=task.trigger.describe(),
             timeout=task.timeout,
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ReplicaView:
+    """One process of a fleet, as its heartbeats in Redis tell."""
+
+    name: str
+    alive: bool
+    started_at: datetime | None = None
+    seen_at: datetime | None = None
+    """Its last heartbeat."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a remote source knew when it (re)connected: the app's tasks with their
+    state, the scheduler's phase, when (`at`, the app's clock), and each next firing."""
+
+    app_name: str
+    phase: SchedulerPhase
+    at: datetime
+    tasks: Sequence[TaskView]
+    next_fire_times: Mapping[UUID, datetime | None]
+
+
 class ConsoleModel:
     """Every task's view plus the scheduler's phase: `apply` folds events in, `apply_runs`
-    the scheduler's runs, `plan` the next firings, `seed` earlier sessions' runs."""
+    the scheduler's runs, `plan` the next firings, `seed` earlier sessions' runs,
+    `restart` a remote app's state after (re)connecting."""
 
-    def __init__(self, tasks: Iterable[Task]) -> None:
-        self.tasks: dict[UUID, TaskView] = {task.id: TaskView.of(task) for task in tasks}
+    def __init__(self, tasks: Iterable[Task | TaskView]) -> None:
+        self.tasks: dict[UUID, TaskView] = {}
         self.phase = SchedulerPhase.STARTING
-        self.members = 0
-        """Bumped when a task is added or removed while serving (tables rebuild then)."""
         self.history_failure: str | None = None
         """Why the store cannot write the history right now (None: it can)."""
         self.version = 0
         """Bumped whenever anything changes, so views can skip work when nothing did."""
+        self.generation = 0
+        """Bumped when the set of tasks changes (`restart`, a task added or removed while
+        serving): views filter and sort again."""
+        self.replicas: list[ReplicaView] = []
+        """The fleet's processes (empty unless the source is a fleet)."""
         self._counts: tuple[int, tuple[int, int, int]] = (-1, (0, 0, 0))
+        self.restart(tasks, SchedulerPhase.STARTING)
+
+    def restart(self, tasks: Iterable[Task | TaskView], phase: SchedulerPhase) -> None:
+        """Start over from these tasks (views are taken as they are) in `phase`: what an
+        attached console does each time it (re)connects."""
+        views = (task if isinstance(task, TaskView) else TaskView.of(task) for task in tasks)
+        self.tasks = {view.task_id: view for view in views}
+        self.phase = phase
+        self.version += 1
+        self.generation += 1
 
     def apply_runs(self, runs: Iterable[RunRecord]) -> tuple[list[RunRecord], list[UUID]]:
         """Fold in runs the scheduler delivered: each run comes as a started record (no
@@ -195,19 +240,19 @@ class ConsoleModel:
                 if view is not None:
                     view.paused = isinstance(event, TaskPaused)
             elif isinstance(event, TaskAdded):  # registered while serving: a new row
-                self.members += 1
+                self.generation += 1
                 self.tasks.setdefault(
                     event.task_id,
                     TaskView(
                         task_id=event.task_id,
-                        name=inert(event.task_name),
-                        group=inert(event.group or ""),
+                        name=event.task_name,
+                        group=event.group or "",
                         trigger=event.trigger,
                         timeout=event.timeout,
                     ),
                 )
             elif isinstance(event, TaskRemoved):
-                self.members += 1
+                self.generation += 1
                 self.tasks.pop(event.task_id, None)
             elif isinstance(event, TaskRescheduled):
                 view = self.tasks.get(event.task_id)

@@ -23,6 +23,8 @@ class TaskCommands(Provider):
     def _commands(self) -> Iterator[tuple[str, Callable[[], None], str]]:
         console: ClockConsole = self.app  # type: ignore[assignment]
         controller = console.controller
+        if controller.read_only:
+            return
         for view in list(console.model.tasks.values()):
             yield f"Run {view.name}", partial(controller.run_now, view), "Start a run now"
             verb, action = (

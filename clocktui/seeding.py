@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from uuid import UUID
 
 from textual.message import Message
@@ -22,7 +22,7 @@ logger = logging.getLogger("clocktui")
 class HistoryLoaded(Message):
     """What the store knew when the scheduler started."""
 
-    def __init__(self, runs: dict[UUID, Sequence[RunRecord]], paused: set[UUID]) -> None:
+    def __init__(self, runs: Mapping[UUID, Sequence[RunRecord]], paused: set[UUID]) -> None:
         super().__init__()
         self.runs = runs
         self.paused = paused

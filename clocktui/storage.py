@@ -9,19 +9,29 @@ from pathlib import Path
 from aioclock_core import AioClock
 from aioclock_core.stores import MemoryStore, SQLiteReader, SQLiteStore, StoreError
 
-__all__ = ["HistoryOptionError", "default_db_path", "history_path", "use_history_store"]
+__all__ = [
+    "HistoryOptionError",
+    "default_db_path",
+    "file_stem",
+    "history_path",
+    "use_history_store",
+]
 
 
 class HistoryOptionError(Exception):
     """--db or --no-history cannot apply to this app; the message says what to do."""
 
 
+def file_stem(app_name: str) -> str:
+    """The app's name as a file name: letters, digits, `.`, `-` and `_` (others become `_`)."""
+    return re.sub(r"[^\w.-]+", "_", app_name).strip("._") or "aioclock"
+
+
 def default_db_path(app_name: str) -> Path:
     """`$XDG_DATA_HOME/clocktui/<app name>.sqlite3` (default `~/.local/share/clocktui/...`)."""
     base = os.environ.get("XDG_DATA_HOME", "")
     home = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "share"
-    safe_name = re.sub(r"[^\w.-]+", "_", app_name).strip("._") or "aioclock"
-    return home / "clocktui" / f"{safe_name}.sqlite3"
+    return home / "clocktui" / f"{file_stem(app_name)}.sqlite3"
 
 
 def db_file(db: str) -> Path:

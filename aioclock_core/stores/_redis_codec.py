@@ -164,5 +164,13 @@ def decode_task(task_id: UUID, fields: dict[str, str]) -> TaskRecord:
     )
 
 
+async def read_runs(client: Any, keys: RedisKeys, run_ids: list[str]) -> list[RunRecord]:
+    """The stored runs of these ids, in the order given (unknown ids are left out)."""
+    if not run_ids:
+        return []
+    texts = await client.hmget(keys.runs, run_ids)
+    return [decode_run(text) for text in texts if text is not None]
+
+
 def _score(run: RunRecord) -> float:
     return run.started_at.timestamp()

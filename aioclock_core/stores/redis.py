@@ -84,6 +84,7 @@ from aioclock_core.stores._redis_codec import (  # noqa: E402,F401 - re-exported
     default_replica_name,
     describe_url,
     encode_run,
+    read_runs,
 )
 
 # ----- the store ----------------------------------------------------------------------------
@@ -355,11 +356,7 @@ class RedisStore(Store):
 
     async def runs_by_id(self, run_ids: Iterable[str]) -> list[RunRecord]:
         """The stored runs of these ids (unknown ids are left out)."""
-        ids = list(run_ids)
-        if not ids:
-            return []
-        texts = await self._client.hmget(self.keys.runs, ids)
-        return [decode_run(text) for text in texts if text is not None]
+        return await read_runs(self._client, self.keys, list(run_ids))
 
     async def recent_runs(self, task_id: UUID | None = None, limit: int = 50) -> list[RunRecord]:
         client = await self._read()

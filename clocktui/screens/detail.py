@@ -15,9 +15,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
+from aioclock_core.exceptions import SchedulerNotRunningError
+from clocktui.control import STEERING_ACTIONS
 from clocktui.formatting import format_duration, format_instant, inert, outcome_word
 from clocktui.logbook import LogEntry
 from clocktui.model import TaskView
+from clocktui.sources.base import SourceUnavailable
 from clocktui.widgets.log_pane import LogPane
 
 if TYPE_CHECKING:
@@ -66,6 +69,9 @@ class DetailScreen(Screen[None]):
     @property
     def view(self) -> TaskView:
         return self.console.model.tasks[self.task_id]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (self.console.read_only and action in STEERING_ACTIONS)
 
     def compose(self) -> ComposeResult:
         console = self.console
@@ -160,18 +166,15 @@ class DetailScreen(Screen[None]):
         error.update(text)
 
     def _ask_upcoming(self) -> None:
-        console = self.console
-        try:
-            future = console.host.call(lambda: console.target.upcoming(self.task_id, UPCOMING))
-        except RuntimeError:  # the scheduler's loop is closed: it has stopped
-            self._show_upcoming([])
-            return
+        future = self.console.source.upcoming(self.task_id, UPCOMING)
 
         def done(future: concurrent.futures.Future[list[datetime]]) -> None:
             if future.cancelled():
                 return
             error = future.exception()
-            if error is not None:
+            if isinstance(error, (SchedulerNotRunningError, SourceUnavailable)):
+                self.post_message(UpcomingArrived(None, str(error)))
+            elif error is not None:
                 self.post_message(UpcomingArrived(None, f"{type(error).__name__}: {error}"))
             else:
                 self.post_message(UpcomingArrived(future.result()))

@@ -11,8 +11,10 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from clocktui.control import STEERING_ACTIONS
 from clocktui.logbook import LogEntry
 from clocktui.widgets.log_pane import LogPane
+from clocktui.widgets.replica_list import ReplicaList
 from clocktui.widgets.status_header import StatusHeader
 from clocktui.widgets.task_table import TaskTable
 
@@ -60,11 +62,17 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         console = self.console
+        fleet = console.source.shows_replicas
         yield StatusHeader(console.title, console.model, console.now, console.zone)
         yield Input(placeholder="Filter tasks by name or group", id="filter", compact=True)
-        yield TaskTable(console.model, console.now, console.zone, id="tasks")
+        yield TaskTable(console.model, console.now, console.zone, id="tasks", replica_column=fleet)
+        if fleet:
+            yield ReplicaList(console.model, console.now, console.zone)
         yield LogPane(console.logbook, console.zone, id="logs")
         yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (self.console.read_only and action in STEERING_ACTIONS)
 
     def on_mount(self) -> None:
         self.table.rebuild()
@@ -109,6 +117,8 @@ class MainScreen(Screen[None]):
         self._last_rebuild = time.monotonic()
         self.table.model_updated()
         self.query_one(StatusHeader).redraw_changed()
+        for replicas in self.query(ReplicaList):
+            replicas.redraw_changed()
 
     def logs_added(self, entries: list[LogEntry]) -> None:
         self.log_pane.append(entries)

@@ -20,6 +20,7 @@ from aioclock_core.exceptions import SchedulerNotRunningError
 from aioclock_core.simulation import SimulationTooLarge, dst_transitions
 from clocktui.forecast import HERD_SIZE, medians_of_model
 from clocktui.formatting import format_clock, format_duration
+from clocktui.sources.base import SourceUnavailable
 from clocktui.timeline import SPANS
 from clocktui.widgets.status_header import StatusHeader
 from clocktui.widgets.timeline_chart import DST_GLYPH, HERD_GLYPH, TimelineChart, TimelineData
@@ -74,7 +75,7 @@ class TimelineScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         console = self.console
-        yield StatusHeader(console.target.name, console.model, console.now, console.zone)
+        yield StatusHeader(console.source.name, console.model, console.now, console.zone)
         yield Static(id="timeline-title")
         yield TimelineChart(self.order, self.selected, console.zone)
         yield Static(id="timeline-legend")
@@ -112,12 +113,14 @@ class TimelineScreen(Screen[None]):
 
         def simulate() -> None:
             try:
-                ask = console.host.call(lambda: console.target.simulator(tasks))
-                simulator = ask.result(timeout=_ASK_TIMEOUT)
+                simulator = console.source.simulator(tasks).result(timeout=_ASK_TIMEOUT)
                 simulation = simulator.run(simulator.start + span, MAX_FIRINGS)
             except SimulationTooLarge as error:
                 note = f"{error}: filter the table to fewer tasks, or press - for a shorter span"
                 self.post_message(TimelineComputed(generation, None, note))
+                return
+            except SourceUnavailable as error:
+                self.post_message(TimelineComputed(generation, None, f"No timeline: {error}"))
                 return
             except (RuntimeError, SchedulerNotRunningError, concurrent.futures.TimeoutError):
                 note = "No timeline: the scheduler is not running"

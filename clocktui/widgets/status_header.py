@@ -19,6 +19,7 @@ _PHASE_STYLES = {
     SchedulerPhase.STOPPING: "bold yellow",
     SchedulerPhase.STOPPED: "bold",
     SchedulerPhase.CRASHED: "bold red",
+    SchedulerPhase.DISCONNECTED: "bold red",
 }
 
 

@@ -26,7 +26,7 @@ from clocktui.formatting import (
 )
 from clocktui.model import ConsoleModel, TaskView
 
-__all__ = ["Column", "COLUMNS", "SORT_ORDERS", "TaskTable"]
+__all__ = ["Column", "COLUMNS", "REPLICA_COLUMN", "SORT_ORDERS", "TaskTable"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,8 @@ COLUMNS = (
     Column("runs", "Runs", 5, "right"),
     Column("failures", "Fails", 5, "right"),
 )
+REPLICA_COLUMN = Column("replica", "Replica", 14)
+"""Which replica ran the last run: shown for a fleet."""
 NAME_MIN_WIDTH = 18
 _GAP = 1
 
@@ -114,17 +116,19 @@ class TaskTable(ScrollView, can_focus=True):
         zone: tzinfo,
         *,
         id: str | None = None,
+        replica_column: bool = False,
     ) -> None:
         super().__init__(id=id)
+        self.columns = (*COLUMNS, REPLICA_COLUMN) if replica_column else COLUMNS
         self.model = model
         self.now = now
         self.zone = zone
         self.sort_key = "name"
         self.filter_text = ""
         self.order: list[UUID] = []
-        self._members_seen = 0
         self.cursor = 0
         self._highlighted: UUID | None = None
+        self._generation = model.generation
         self._pass: _Pass | None = None
         self._lines: dict[tuple[object, ...], Strip] = {}
         self._drawn: dict[int, tuple[object, ...]] = {}
@@ -142,7 +146,6 @@ class TaskTable(ScrollView, can_focus=True):
     def rebuild(self, *, redraw_all: bool = True) -> None:
         """Filter and sort again (after events or a new filter); keeps the cursor's task.
         `redraw_all=False` redraws only the lines in view that changed."""
-        self._members_seen = self.model.members
         keep = self.order[min(self.cursor, len(self.order) - 1)] if self.order else None
         needle = self.filter_text.casefold()
         views = [
@@ -165,7 +168,10 @@ class TaskTable(ScrollView, can_focus=True):
     def model_updated(self) -> None:
         """The model changed: sort again if the order may have changed, then redraw the
         lines that changed."""
-        if self.sort_key in STATIC_SORTS and self._members_seen == self.model.members:
+        if self._generation != self.model.generation:  # other tasks: filter them again
+            self._generation = self.model.generation
+            self.rebuild()
+        elif self.sort_key in STATIC_SORTS:
             self.redraw_changed()
         else:  # the order may have changed, or tasks came or went
             self.rebuild(redraw_all=False)
@@ -224,9 +230,9 @@ class TaskTable(ScrollView, can_focus=True):
     # a row whose text and style did not change returns the very Strip it returned
     # before, so Textual's own caches (cuts, filters) hit too.
     def _widths(self) -> list[int]:
-        fixed = sum(column.width + _GAP for column in COLUMNS if column.width)
+        fixed = sum(column.width + _GAP for column in self.columns if column.width)
         room = self.scrollable_content_region.width - fixed - 2 * _GAP
-        return [column.width or max(NAME_MIN_WIDTH, room) for column in COLUMNS]
+        return [column.width or max(NAME_MIN_WIDTH, room) for column in self.columns]
 
     def _table_width(self) -> int:
         return _total_width(self._widths())
@@ -267,7 +273,7 @@ class TaskTable(ScrollView, can_focus=True):
         if cells is None:
             strip = Strip.blank(draw.width, draw.base)
         else:
-            strip = Strip(self._segments(cells, style, draw.widths), draw.table_width)
+            strip = Strip(self._segments(cells, style, draw.widths, self.columns), draw.table_width)
             if draw.table_width != draw.width or draw.scroll_x:
                 strip = strip.crop(draw.scroll_x, draw.scroll_x + draw.width)
                 strip = strip.extend_cell_length(draw.width, draw.base)
@@ -309,7 +315,7 @@ class TaskTable(ScrollView, can_focus=True):
     def _header_cells(self) -> list[tuple[str, Style | None]]:
         return [
             (column.title + (" ▲" if column.key == self.sort_key else ""), None)
-            for column in COLUMNS
+            for column in self.columns
         ]
 
     def _row_style(self, view: TaskView, row: int, draw: _Pass) -> Style:
@@ -343,7 +349,7 @@ class TaskTable(ScrollView, can_focus=True):
         )
         next_fire = view.next_fire_time if not view.paused else None
         countdown = None if next_fire is None else (next_fire - now).total_seconds()
-        return [
+        cells: list[tuple[str, Style | None]] = [
             (view.name, None),
             (view.group, None),
             (view.trigger, None),
@@ -359,16 +365,22 @@ class TaskTable(ScrollView, can_focus=True):
                 partial["task-table--failing"] if view.failure_count else None,
             ),
         ]
+        if len(self.columns) > len(COLUMNS):
+            cells.append(((view.last_run and view.last_run.replica) or "", None))
+        return cells
 
     @staticmethod
     def _segments(
-        cells: Sequence[tuple[str, Style | None]], style: Style, widths: Sequence[int]
+        cells: Sequence[tuple[str, Style | None]],
+        style: Style,
+        widths: Sequence[int],
+        columns: Sequence[Column] = COLUMNS,
     ) -> list[Segment]:
         """One segment per run of cells drawn in the same style (most of a row is)."""
         segments: list[Segment] = []
         text = [" " * _GAP]
         gap = " " * _GAP
-        for (cell, cell_style), column, width in zip(cells, COLUMNS, widths, strict=True):
+        for (cell, cell_style), column, width in zip(cells, columns, widths, strict=True):
             if cell_style is None:
                 text.append(fit(cell, width, column.align))
             else:

@@ -22,6 +22,7 @@ from aioclock_core.testing import FakeClock
 from clocktui.app import ClockConsole, make_app
 from clocktui.model import SchedulerPhase, TaskView
 from clocktui.screens.timeline import TimelineScreen
+from clocktui.sources.in_process import InProcessSource
 from clocktui.widgets.task_table import TaskTable
 from tests.apps import console_app
 from tests.bounds import time_limit  # noqa: F401 - re-exported to the tests here
@@ -54,9 +55,17 @@ def build_console(
 def isolated_history(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The CLI keeps history under $XDG_DATA_HOME by default: never the real one in tests
-    (subprocesses inherit it)."""
+    """The CLI keeps history under $XDG_DATA_HOME and its control sockets under
+    $XDG_RUNTIME_DIR by default: never the real ones in tests (subprocesses inherit them)."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path_factory.mktemp("xdg-run")))
+
+
+def hosted(console: ClockConsole) -> InProcessSource:
+    """The source of a console that hosts its app (its `app` and `host`)."""
+    source = console.source
+    assert isinstance(source, InProcessSource)
+    return source
 
 
 @pytest.fixture
@@ -86,11 +95,11 @@ async def settle(pilot: Pilot[object]) -> None:
     """Wait until every event published so far has reached the console and been drawn."""
     console = pilot.app
     assert isinstance(console, ClockConsole)
-    delivered = await bounded(asyncio.to_thread(console.target.flush_events, STEP_TIMEOUT))
+    delivered = await bounded(asyncio.to_thread(hosted(console).app.flush_events, STEP_TIMEOUT))
     assert delivered, "the core's event bus did not deliver in time"
     await pilot.pause()
     await pilot.pause()
-    await until(lambda: not console.bridge.runs_pending, pilot, "the console took the runs")
+    await until(lambda: not console.inbox.runs_pending, pilot, "the console took the runs")
     await until(
         lambda: not any(getattr(s, "redraw_pending", False) for s in console.screen_stack),
         pilot,
@@ -111,9 +120,9 @@ async def advance(pilot: Pilot[object], seconds: float) -> None:
     """Move the fake clock on the scheduler's own loop, then let the console catch up."""
     console = pilot.app
     assert isinstance(console, ClockConsole)
-    clock = console.target.clock
+    clock = hosted(console).app.clock
     assert isinstance(clock, FakeClock)
-    future = asyncio.run_coroutine_threadsafe(clock.advance(seconds), console.host.loop)
+    future = asyncio.run_coroutine_threadsafe(clock.advance(seconds), hosted(console).host.loop)
     await bounded(asyncio.wrap_future(future))
     await settle(pilot)
 

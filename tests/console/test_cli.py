@@ -262,8 +262,8 @@ def test_a_target_alone_runs_it_as_run_does() -> None:
     assert short.returncode == 2 and "is a int, not an AioClock" in short.stderr
 
 
-def test_attach_without_its_url_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_attach_without_its_target_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit:
         main(["--attach", "--app", "b"])
     assert exit.value.code == 2
-    assert "the following arguments are required: URL" in capsys.readouterr().err
+    assert "the following arguments are required: TARGET" in capsys.readouterr().err

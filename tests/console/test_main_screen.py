@@ -22,6 +22,7 @@ from tests.console.conftest import (
     SIZE,
     advance,
     build_console,
+    hosted,
     select,
     settle,
     started,
@@ -111,7 +112,7 @@ async def test_the_table_redraws_only_the_lines_whose_text_changed(
 
 @time_limit()
 async def test_r_starts_a_manual_run_of_the_selected_task(console: ClockConsole) -> None:
-    recorder = EventRecorder(console.target)
+    recorder = EventRecorder(hosted(console).app)
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         view = select(console, "heartbeat")
@@ -124,7 +125,7 @@ async def test_r_starts_a_manual_run_of_the_selected_task(console: ClockConsole)
 
 @time_limit()
 async def test_p_pauses_the_selected_task_and_its_row_shows_paused(console: ClockConsole) -> None:
-    recorder = EventRecorder(console.target)
+    recorder = EventRecorder(hosted(console).app)
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         view = select(console, "heartbeat")
@@ -226,9 +227,9 @@ async def test_q_stops_the_scheduler_runs_the_lifespan_exit_and_exits_zero(
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         await pilot.press("q")
-        await until(lambda: console.host.stopped, pilot, "the scheduler stopped")
+        await until(lambda: hosted(console).host.stopped, pilot, "the scheduler stopped")
         await pilot.pause()
-    assert console.target.lifespan_steps == ["enter", "exit"]  # type: ignore[attr-defined]
+    assert hosted(console).app.lifespan_steps == ["enter", "exit"]  # type: ignore[attr-defined]
     assert console.return_code == 0
     assert console.model.phase is SchedulerPhase.STOPPED
 
@@ -241,13 +242,13 @@ def stubborn_console(*, exit_hangs: bool = False) -> ClockConsole:
 @time_limit()
 async def test_a_second_q_cancels_running_runs_and_still_runs_the_shutdown_steps() -> None:
     console = stubborn_console()
-    steps = console.target.steps  # type: ignore[attr-defined]
+    steps = console.source.app.steps  # type: ignore[attr-defined]
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         await until(lambda: "long run started" in steps, pilot, "the long run started")
         await pilot.press("q")  # 60 s of grace on a clock that does not move...
         await pilot.press("q")  # ...cut short
-        await until(lambda: console.host.stopped, pilot, "the scheduler stopped")
+        await until(lambda: console.source.stopped, pilot, "the scheduler stopped")
         await pilot.pause()
     assert steps == [
         "long run started",
@@ -261,7 +262,7 @@ async def test_a_second_q_cancels_running_runs_and_still_runs_the_shutdown_steps
 @time_limit()
 async def test_a_third_q_leaves_at_once_without_waiting_for_the_shutdown() -> None:
     console = stubborn_console(exit_hangs=True)
-    steps = console.target.steps  # type: ignore[attr-defined]
+    steps = console.source.app.steps  # type: ignore[attr-defined]
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         await until(lambda: "long run started" in steps, pilot, "the long run started")
@@ -269,7 +270,7 @@ async def test_a_third_q_leaves_at_once_without_waiting_for_the_shutdown() -> No
         await until(lambda: "lifespan exit started" in steps, pilot, "the lifespan exit began")
         await pilot.press("q")
     assert console.return_code == 130
-    assert console.host.abandoned
+    assert console.source.abandoned
     assert "lifespan exit finished" not in steps
 
 
@@ -289,7 +290,7 @@ async def test_help_screen_opens_with_question_mark_and_closes_with_escape(
 
 @time_limit()
 async def test_command_palette_runs_a_task_by_name(console: ClockConsole) -> None:
-    recorder = EventRecorder(console.target)
+    recorder = EventRecorder(hosted(console).app)
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         await pilot.press("ctrl+p")
@@ -316,7 +317,7 @@ async def test_the_console_makes_the_scheduler_build_no_event_per_firing(
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         await advance(pilot, 10)
-        bus = console.target._bus
+        bus = hosted(console).app._bus
         assert not bus.wants_runs and not bus.wants_plans
         view = select(console, "heartbeat")
         assert view.run_count == 1 and view.last_outcome is not None
@@ -364,7 +365,7 @@ async def test_a_long_run_shows_running_while_it_keeps_the_scheduler_busy() -> N
         # No burst ends while the run goes on: the console's own poll brings its start.
         await until(lambda: view.state == "running", pilot, "the run shows as running")
         assert table_of(console)._cells(view)[3][0] == "running"
-        console.host.loop.call_soon_threadsafe(release.set)
+        hosted(console).host.loop.call_soon_threadsafe(release.set)
         await until(lambda: view.run_count == 1, pilot, "the run's end arrives")
         assert view.state == "finished" and view.last_outcome is RunOutcome.SUCCEEDED
 
@@ -400,7 +401,7 @@ async def test_a_firing_skipped_for_overlap_shows_skipped_until_a_run_ends_after
         assert (cells[3][0], cells[8][0]) == ("running", "skipped")
 
         await advance(pilot, 2)
-        console.host.loop.call_soon_threadsafe(release.set)
+        hosted(console).host.loop.call_soon_threadsafe(release.set)
         await until(lambda: view.run_count == 2, pilot, "the second run's end arrives")
         cells = table._cells(view)
         assert (cells[3][0], cells[8][0]) == ("idle", "ok")
@@ -437,7 +438,7 @@ async def test_the_header_says_when_the_history_cannot_be_written(tmp_path: obje
 async def test_tasks_added_and_removed_while_serving_come_and_go_as_rows(
     console: ClockConsole,
 ) -> None:
-    app = console.target
+    app = console.source.app  # type: ignore[attr-defined]
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         table = table_of(console)

@@ -101,6 +101,29 @@ async def _nothing() -> None: ...
 
 
 @time_limit()
+async def test_a_sink_added_while_serving_gets_only_the_records_made_after(
+    app: AioClock, clock: FakeClock
+) -> None:
+    early, late = Recording(), Recording()
+    app.add_run_sink(early)
+    seen_by_early: list[RunOutcome | None] = []
+
+    @app.task(trigger=Every(hours=1), name="by hand")
+    async def by_hand() -> None:
+        # The run's started record is made but not delivered yet (end of the loop turn):
+        # adding a sink hands it to the earlier sinks first.
+        app.add_run_sink(late)
+        seen_by_early.extend(r.outcome for r in early.records)
+
+    async with serving(app):
+        await app.run_now("by hand")
+        await clock.settle()
+    assert seen_by_early == [None]
+    assert [r.outcome for r in early.records] == [None, RunOutcome.SUCCEEDED]
+    assert [r.outcome for r in late.records] == [RunOutcome.SUCCEEDED]
+
+
+@time_limit()
 async def test_a_sink_that_only_keeps_finished_runs_gets_no_started_record(
     app: AioClock, clock: FakeClock
 ) -> None:
