@@ -94,22 +94,27 @@ class Run:
         self.log_chars += len(message)
         self.logs.append(LogLine(at=self.now(), level=record.levelname, message=message))
 
-    def _identity(self) -> dict[str, Any]:
-        """The fields a run's records share, from its start on."""
-        assert self.started_at is not None
-        return {
-            "run_id": self.run_id,
-            "task_id": self.task_id,
-            "task_name": self.task_name,
-            "kind": self.kind,
-            "scheduled_for": self.scheduled_for,
-            "started_at": self.started_at,
-            "attempt": self.attempt,
-            "replica": self.replica,
-        }
-
     def started_record(self) -> RunRecord:
-        return RunRecord(**self._identity())
+        # Field by field, as finished_record (why: there); built only when a sink wants it.
+        assert self.started_at is not None
+        record = _new_record(RunRecord)
+        _set(record, "run_id", self.run_id)
+        _set(record, "task_id", self.task_id)
+        _set(record, "task_name", self.task_name)
+        _set(record, "kind", self.kind)
+        _set(record, "scheduled_for", self.scheduled_for)
+        _set(record, "started_at", self.started_at)
+        _set(record, "ended_at", None)
+        _set(record, "duration", None)
+        _set(record, "outcome", None)
+        _set(record, "error_type", None)
+        _set(record, "error_message", None)
+        _set(record, "traceback", None)
+        _set(record, "result", None)
+        _set(record, "attempt", self.attempt)
+        _set(record, "replica", self.replica)
+        _set(record, "logs", ())
+        return record
 
     def finished_record(self) -> RunRecord:
         assert self.started_at is not None and self.outcome is not None

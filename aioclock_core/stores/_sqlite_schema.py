@@ -95,6 +95,8 @@ UPSERT_TASK = (
 
 def iso(instant: datetime) -> str:
     """An instant as stored: ISO-8601 in UTC with microseconds (naive means UTC)."""
+    if instant.tzinfo is UTC:  # the scheduler's instants: the common case first
+        return instant.isoformat(timespec="microseconds")
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
     elif instant.utcoffset():
@@ -265,13 +267,35 @@ def unusable(path: Path, error: sqlite3.Error) -> StoreError:
 Row = tuple[Any, ...]
 
 
-def run_row(run: RunRecord) -> Row:
+class RowTexts:
+    """The text forms rows repeat, worked out once: each task's id, and the firing instant
+    a burst of runs shares (the writer keeps one, so a row costs fewer conversions)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[UUID, str] = {}
+        self._instant: datetime | None = None
+        self._instant_text = ""
+
+    def task_id(self, task_id: UUID) -> str:
+        text = self._ids.get(task_id)
+        if text is None:
+            text = self._ids[task_id] = str(task_id)
+        return text
+
+    def instant(self, instant: datetime) -> str:
+        if instant is not self._instant:
+            self._instant, self._instant_text = instant, iso(instant)
+        return self._instant_text
+
+
+def run_row(run: RunRecord, texts: RowTexts | None = None) -> Row:
+    texts = texts or RowTexts()
     return (
         str(run.run_id),
-        str(run.task_id),
+        texts.task_id(run.task_id),
         run.task_name,
         run.kind.value,
-        iso(run.scheduled_for),
+        texts.instant(run.scheduled_for),
         iso(run.started_at),
         iso_or_none(run.ended_at),
         run.duration,
@@ -292,10 +316,13 @@ def log_rows(run: RunRecord) -> list[Row]:
     ]
 
 
-def write_runs(connection: sqlite3.Connection, runs: Iterable[RunRecord]) -> None:
+def write_runs(
+    connection: sqlite3.Connection, runs: Iterable[RunRecord], texts: RowTexts | None = None
+) -> None:
     """Rows for `runs` (and their log lines), oldest first."""
     runs = list(runs)
-    connection.executemany(INSERT_RUN, [run_row(run) for run in runs])
+    texts = texts or RowTexts()
+    connection.executemany(INSERT_RUN, [run_row(run, texts) for run in runs])
     logs = [row for run in runs if run.logs for row in log_rows(run)]
     if logs:
         connection.executemany(INSERT_LOG, logs)

@@ -25,6 +25,7 @@ from aioclock_core.stores._sqlite_schema import (
     SCHEMA_VERSION,
     SKIP_COLUMNS,
     UPSERT_TASK,
+    RowTexts,
     check_schema,
     iso,
     migrate,
@@ -101,6 +102,7 @@ class _Writer:
         """Records of a failed write, tried again first."""
         self.touched: set[UUID] = set()
         """Tasks with runs written since the retention was last applied."""
+        self.texts = RowTexts()
         self.thread = threading.Thread(
             target=self._run, name=f"aioclock-store:{self.path.name}", daemon=True
         )
@@ -193,7 +195,7 @@ class _Writer:
             db = self.db
             db.execute("BEGIN")
             try:
-                write_runs(db, [*going, *runs])
+                write_runs(db, [*going, *runs], self.texts)
                 if skips:
                     db.executemany(
                         f"INSERT INTO skips ({SKIP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",

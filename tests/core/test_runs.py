@@ -353,6 +353,16 @@ def test_the_engines_finished_record_equals_the_public_constructors() -> None:
         replica="r1",
     )
     assert record == expected and type(record) is RunRecord
+    assert run.started_record() == RunRecord(
+        run_id=run.run_id,
+        task_id=run.task_id,
+        task_name="t",
+        kind=RunKind.RETRY,
+        scheduled_for=at,
+        started_at=at,
+        attempt=3,
+        replica="r1",
+    )
     assert [f.name for f in dataclasses.fields(RunRecord)] == [
         "run_id",
         "task_id",
