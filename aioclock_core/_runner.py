@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aioclock_core._entry import Run, TaskEntry
+from aioclock_core._processes import call_in_process
+from aioclock_core._threads import call_in_thread
 from aioclock_core.coordination import UnavailablePolicy, firing_key
 from aioclock_core.events import SkipReason
 from aioclock_core.logs import set_current_run
@@ -43,18 +45,12 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
         timer = clock.call_at(started_at + timedelta(seconds=timeout), lambda: _time_out(run))
     run.outcome = _SUCCEEDED
     try:
-        if entry.is_async:
+        if entry.executor == "loop":
             run.result = await entry.call()
+        elif entry.executor == "thread":
+            run.result = await call_in_thread(scheduler, entry, run)
         else:
-            from asyncer import asyncify  # only sync tasks need the thread machinery
-
-            clock.work_started()
-            try:
-                run.result = await asyncify(
-                    entry.call, abandon_on_cancel=True, limiter=entry.limiter
-                )()
-            finally:
-                clock.work_finished()
+            run.result = await call_in_process(scheduler, entry, run)
     except asyncio.CancelledError as cancelled:
         _note_cancellation(run, cancelled, timeout)
         raise
@@ -115,13 +111,28 @@ def _note_cancellation(run: Run, cancelled: asyncio.CancelledError, timeout: flo
     if run.timed_out:
         run.outcome = RunOutcome.TIMED_OUT
         run.error_type = "TaskTimeoutError"
-        run.error_message = f"run exceeded its timeout of {timeout:g} s and was cancelled"
+        fate = _what_became_of(run, " and was cancelled")
+        run.error_message = f"run exceeded its timeout of {timeout:g} s{fate}"
         run.traceback = "".join(traceback.format_exception(cancelled))
-        logger.error("Task %s timed out after %.3g s and was cancelled", run.task_name, timeout)
+        logger.error("Task %s timed out after %.3g s%s", run.task_name, timeout, fate)
     else:
         run.outcome = RunOutcome.CANCELLED
         run.error_type = "CancelledError"
-        run.error_message = "run was cancelled"
+        run.error_message = f"run was cancelled{_what_became_of(run, '')}"
+
+
+def _what_became_of(run: Run, otherwise: str) -> str:
+    """The end of a timed-out or cancelled run's message: what happened to its body."""
+    if run.waiting_for is not None:
+        return f" while waiting for {run.waiting_for} (all of them were busy)"
+    if run.thread_running:
+        return (
+            "; its worker thread is still running (Python cannot stop a thread) and keeps "
+            "the task's slot until it returns"
+        )
+    if run.process_killed:
+        return "; its worker process was terminated"
+    return otherwise
 
 
 def _time_out(run: Run) -> None:
