@@ -15,8 +15,14 @@ from aioclock_core._bus import EventBus, RunEvents, Subscription
 from aioclock_core._clock import SYSTEM_CLOCK, Clock
 from aioclock_core._control import ControlMixin
 from aioclock_core._delivery import RunDelivery
-from aioclock_core._di import bind_dependencies, new_provider, uses_dependencies
+from aioclock_core._di import (
+    bind_arguments,
+    bind_dependencies,
+    new_provider,
+    uses_dependencies,
+)
 from aioclock_core._entry import TaskEntry
+from aioclock_core._processes import open_pool
 from aioclock_core._recording import close_store, open_store, record_into_store
 from aioclock_core._scheduler import Scheduler
 from aioclock_core._watchdog import LoopWatchdog, watch_scheduler
@@ -103,6 +109,9 @@ class AioClock(ControlMixin):
             promote and rescan thousands of short-lived objects mid-burst (it halves the
             CPU per firing of a 10,000-task herd). Off if your process must never defer
             a collection; never re-enables a collector you disabled yourself.
+        process_pool_size: Worker processes that run `executor="process"` bodies at once
+            (default: the number of cores); started when serve() starts, stopped when
+            it ends.
     """
 
     def __init__(
@@ -121,8 +130,19 @@ class AioClock(ControlMixin):
         interval_origin: datetime | None = None,
         claim_margin: float = 300.0,
         pause_gc_in_bursts: bool = True,
+        process_pool_size: int | None = None,
     ) -> None:
         check_seconds(loop_block_threshold, "loop_block_threshold", "AioClock")
+        if process_pool_size is not None and (
+            isinstance(process_pool_size, bool)
+            or not isinstance(process_pool_size, int)
+            or process_pool_size < 1
+        ):
+            raise ValueError(
+                f"AioClock: process_pool_size must be a whole number >= 1 (or None: one "
+                f"worker per core), got {process_pool_size!r}"
+            )
+        self.process_pool_size = process_pool_size
         if (
             isinstance(shutdown_grace, bool)
             or not isinstance(shutdown_grace, (int, float))
@@ -185,6 +205,7 @@ class AioClock(ControlMixin):
         name: str | None = None,
         max_concurrent_runs: int = 1,
         misfire_grace_time: float | None = None,
+        executor: str | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated function; see `Group.task` for the arguments."""
         return self._app_group.task(
@@ -193,6 +214,7 @@ class AioClock(ControlMixin):
             name=name,
             max_concurrent_runs=max_concurrent_runs,
             misfire_grace_time=misfire_grace_time,
+            executor=executor,
         )
 
     def include_group(self, group: Group) -> None:
@@ -320,12 +342,21 @@ class AioClock(ControlMixin):
     def _bind(self, task: Task) -> TaskEntry:
         # Only an app that uses Depends pays for importing fast-depends.
         uses = task.injects if task.injects is not None else uses_dependencies(task.func)
-        call = bind_dependencies(task.func, self._provider) if uses else task.func
+        is_async = task.is_async if task.is_async is not None else is_async_function(task.func)
+        executor = task.executor or ("loop" if is_async else "thread")
+        if executor == "process":
+            call = task.func  # dependencies are resolved here, the body runs elsewhere
+            arguments = bind_arguments(task.func, self._provider) if uses else None
+        else:
+            call = bind_dependencies(task.func, self._provider) if uses else task.func
+            arguments = None
         return TaskEntry(
             task=task,
             call=call,
-            is_async=task.is_async if task.is_async is not None else is_async_function(task.func),
+            is_async=is_async,
             limiter=task.limiter or self._limiter,
+            executor=executor,
+            arguments=arguments,
             label=f"aioclock:{task.name}",
         )
 
@@ -368,6 +399,7 @@ class AioClock(ControlMixin):
             replica=self.replica,
         )
         scheduler.pause_gc_in_bursts = self.pause_gc_in_bursts
+        pool = open_pool(entries, self.process_pool_size)
         if self.replica and hasattr(self.store, "replica"):
             self.store.replica = self.replica  # the name the coordinator claims under
         restored = await open_store(
@@ -414,6 +446,8 @@ class AioClock(ControlMixin):
                     )
                     if watchdog is not None:
                         watchdog.start()
+                    if pool is not None:  # after the start: it must not delay the first firings
+                        pool.warm(sum(entry.executor == "process" for entry in entries))
                     self._publish(SchedulerStarted(at=self.clock.now(), task_count=len(entries)))
                     for entry in restored.paused:  # paused in a previous life
                         self._publish(TaskPaused(self.clock.now(), entry.task.id, entry.task.name))
@@ -437,6 +471,8 @@ class AioClock(ControlMixin):
                 except Exception:
                     logger.exception("Stopping the coordinator failed")
             await close_store(self.store)
+            if pool is not None:
+                await pool.close()
             self._stopped.set()
             self._started.set()
         if cancelled:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aioclock_core._di import check_parameters
+from aioclock_core._processes import check_executor_name
 from aioclock_core.task import Task, check_seconds, qualified_name
 from aioclock_core.triggers import BaseTrigger
 
@@ -25,6 +26,8 @@ class Group:
         limiter: Bounds the worker threads used by this group's sync tasks.
         timeout: Default timeout in seconds for the group's tasks; a task's own wins.
         name: Shown as the tasks' group in the console and in metadata.
+        executor: Default executor of the group's tasks ("thread" or "process"; see
+            `Group.task`); a task's own wins.
     """
 
     def __init__(
@@ -33,13 +36,17 @@ class Group:
         limiter: anyio.CapacityLimiter | None = None,
         timeout: float | None = None,
         name: str | None = None,
+        executor: str | None = None,
     ) -> None:
         self._tasks: list[Task] = []
         self._on_add: list[Callable[[Task], None]] = []
         self._limiter = limiter
         self._timeout = timeout
         self.name = name
-        check_seconds(timeout, "timeout", f"group {name or '(unnamed)'!r}")
+        where = f"group {name or '(unnamed)'!r}"
+        check_seconds(timeout, "timeout", where)
+        check_executor_name(executor, where)
+        self._executor = executor
 
     @property
     def tasks(self) -> list[Task]:
@@ -54,6 +61,7 @@ class Group:
         name: str | None = None,
         max_concurrent_runs: int = 1,
         misfire_grace_time: float | None = None,
+        executor: str | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated function to run when `trigger` fires.
 
@@ -68,6 +76,11 @@ class Group:
                 a run still going is skipped and reported).
             misfire_grace_time: How late, in seconds, a firing may start; later ones are
                 reported missed (default None: late firings coalesce into one run).
+            executor: "process" runs the body in a worker process of the app's pool (for
+                CPU-heavy work: it cannot slow the scheduler down); the function must be
+                module-level, its dependencies' values and its result picklable (see
+                docs/executors.md). "thread" is the default of a plain def. Default: the
+                group's.
         """
 
         def register(func: F) -> F:
@@ -75,6 +88,10 @@ class Group:
                 raise TypeError(f"@task(...) decorates a function, got {func!r}")
             task_name = name if name is not None else qualified_name(func)
             injects = check_parameters(func, f"task {task_name!r}")
+            is_async = is_async_function(func)
+            chosen = executor
+            if chosen is None and not (self._executor == "thread" and is_async):
+                chosen = self._executor  # a group's "thread" is for its plain defs
             task = Task(
                 func=func,
                 trigger=trigger,
@@ -85,7 +102,8 @@ class Group:
                 misfire_grace_time=misfire_grace_time,
                 limiter=self._limiter,
                 injects=injects,
-                is_async=is_async_function(func),
+                is_async=is_async,
+                executor=chosen,
             )
             self._add(task)
             return func

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from aioclock_core._processes import check_executor
 from aioclock_core.triggers import BaseTrigger
 
 if TYPE_CHECKING:
@@ -45,6 +47,8 @@ class Task:
         max_concurrent_runs: Runs of this task that may overlap; a firing beyond that is skipped.
         misfire_grace_time: Seconds a firing may be late and still run; None for no limit.
         limiter: Bounds the worker threads of a sync function (None: the app's limiter).
+        executor: Where the body runs: None (async def on the event loop, def in a worker
+            thread), "thread" or "process" (a worker process of the app's pool).
         provider: The dependency provider of the app the task belongs to.
         injects: Whether the function declares Depends (None: not inspected yet).
         is_async: Whether it is awaited on the loop (None: not inspected yet).
@@ -61,6 +65,7 @@ class Task:
     provider: Any = field(default=None, repr=False)
     injects: bool | None = field(default=None, repr=False)
     is_async: bool | None = field(default=None, repr=False)
+    executor: str | None = None
     id: uuid.UUID = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,6 +84,10 @@ class Task:
                 "next_fire_time(after, anchor) nor aioclock's trigger_next(); implement "
                 "next_fire_time (see docs/triggers.md, custom triggers)"
             )
+        is_async = self.is_async
+        if is_async is None:
+            is_async = inspect.iscoroutinefunction(self.func)
+        check_executor(self.executor, self.func, is_async, where)
         check_seconds(self.timeout, "timeout", where)
         check_seconds(self.misfire_grace_time, "misfire_grace_time", where)
         if (
