@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     import anyio
     from fast_depends import Provider
 
+    from aioclock_core.background import AppThread
+
 __all__ = ["AioClock"]
 
 logger = logging.getLogger("aioclock")
@@ -359,6 +361,26 @@ class AioClock(ControlMixin):
             arguments=arguments,
             label=f"aioclock:{task.name}",
         )
+
+    def run_in_thread(
+        self, *, paused: bool = False, grace: float | None = None, start_timeout: float = 30.0
+    ) -> AppThread:
+        """Serve this app on its own event loop in a background thread, beside sync code
+        (a Flask or Django process, a plain script)::
+
+            with app.run_in_thread() as control:   # started: every task is planned
+                control.run_now("report").result(timeout=5)
+                ...                                # your code, on your thread
+            # left: stopped gracefully, lifespan exited
+
+        `control` is `app.threadsafe`: each call returns a `concurrent.futures.Future`.
+        On leaving the block, running runs get `grace` seconds (default: the app's
+        `shutdown_grace`); an error serve() raised is raised there. Without `with`, call
+        `start()` and later `stop()` on the returned `AppThread`.
+        """
+        from aioclock_core.background import AppThread
+
+        return AppThread(self, paused=paused, grace=grace, start_timeout=start_timeout)
 
     @property
     def shutdown_grace(self) -> float:

@@ -17,6 +17,7 @@ from textual.notifications import SeverityLevel
 from textual.timer import Timer
 
 from aioclock_core import AioClock
+from aioclock_core.background import AppThread
 from aioclock_core.events import RunSkipped, TaskPaused, TaskResumed
 from aioclock_core.runs import RunRecord
 from clocktui.bridge import (
@@ -29,7 +30,6 @@ from clocktui.bridge import (
 )
 from clocktui.control import Controller
 from clocktui.formatting import outcome_word
-from clocktui.host import Host
 from clocktui.logbook import LogBook
 from clocktui.model import RECENT_RUNS, ConsoleModel, SchedulerPhase
 from clocktui.palette import TaskCommands
@@ -77,7 +77,7 @@ class ClockConsole(App[int]):
         self.zone: tzinfo = display_tz or _local_zone()
         self.model = ConsoleModel(target.tasks)
         self.logbook = LogBook()
-        self.host = Host(target, paused=paused)
+        self.host = AppThread(target, paused=paused)
         self.bridge = Bridge(target, self)
         self.controller = Controller(target, self)
         self.handle_signals = handle_signals

@@ -30,6 +30,8 @@ from aioclock_core.events import (
     Subscription,
     TaskPaused,
     TaskResumed,
+    ThreadOverran,
+    ThreadReturned,
 )
 from aioclock_core.runs import RunRecord, RunSink
 from clocktui.logbook import LogEntry
@@ -52,6 +54,8 @@ EVENT_KINDS = (
     TaskResumed,
     RunSkipped,
     LoopBlocked,
+    ThreadOverran,
+    ThreadReturned,
 )
 """What the console takes from the bus. Not RunStarted/RunFinished (runs come through
 its run sink) nor TaskScheduled (the console reads next firings when it draws), so the

@@ -9,8 +9,8 @@ import threading
 from types import FrameType
 
 from aioclock_core import AioClock
+from aioclock_core.background import AppThread
 from aioclock_core.logs import install_run_context
-from clocktui.host import Host
 
 __all__ = ["serve_headless", "LOG_FORMAT"]
 
@@ -28,14 +28,14 @@ class _RunAwareFormatter(logging.Formatter):
 logger = logging.getLogger("clocktui")
 
 
-def serve_headless(app: AioClock, *, paused: bool = False) -> Host:
+def serve_headless(app: AioClock, *, paused: bool = False) -> AppThread:
     """Serve `app` until its triggers are exhausted or SIGINT/SIGTERM; returns the host
     (its `error` says whether serve() failed). A second signal cancels running runs."""
     install_run_context()
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(_RunAwareFormatter(LOG_FORMAT))
     logging.basicConfig(level=logging.INFO, handlers=[stderr])
-    host = Host(app, paused=paused)
+    host = AppThread(app, paused=paused)
     signals = 0
 
     def on_signal(number: int, _: FrameType | None) -> None:

@@ -17,10 +17,13 @@ from aioclock_core.events import (
     SchedulerStopping,
     TaskPaused,
     TaskResumed,
+    ThreadOverran,
+    ThreadReturned,
 )
 from aioclock_core.runs import RunOutcome, RunRecord
 from aioclock_core.state import task_state
 from aioclock_core.task import Task
+from clocktui.formatting import outcome_word
 
 __all__ = ["RECENT_RUNS", "SchedulerPhase", "TaskView", "ConsoleModel"]
 
@@ -65,11 +68,27 @@ class TaskView:
     recent: deque[RunRecord] = field(default_factory=lambda: deque(maxlen=RECENT_RUNS))
     recent_changes: int = 0
     """Bumped whenever `recent` changes (a run finished, or history was loaded)."""
+    overrunning: int = 0
+    """Worker threads of its runs that ended (timed out, cancelled) and still run."""
 
     @property
     def state(self) -> str:
-        """``running``, ``paused``, ``finished`` or ``idle`` (the core's rule)."""
-        return task_state(running=self.running, paused=self.paused, finished=self.exhausted).value
+        """``running``, ``overrun``, ``paused``, ``finished`` or ``idle`` (the core's rule)."""
+        return task_state(
+            running=self.running,
+            paused=self.paused,
+            finished=self.exhausted,
+            overrunning=self.overrunning,
+        ).value
+
+    @property
+    def state_text(self) -> str:
+        """The state in words: an overrun says what happened to its run and its thread."""
+        if self.overrunning and not self.running:
+            ended = outcome_word(self.last_outcome) or "ended"
+            threads = "thread" if self.overrunning == 1 else f"{self.overrunning} threads"
+            return f"{ended}, {threads} still running"
+        return self.state
 
     @property
     def last_outcome(self) -> RunOutcome | None:
@@ -129,7 +148,7 @@ class ConsoleModel:
         self.phase = SchedulerPhase.STARTING
         self.version = 0
         """Bumped whenever anything changes, so views can skip work when nothing did."""
-        self._counts: tuple[int, tuple[int, int, int]] = (-1, (0, 0, 0))
+        self._counts: tuple[int, tuple[int, int, int, int]] = (-1, (0, 0, 0, 0))
 
     def apply_runs(self, runs: Iterable[RunRecord]) -> tuple[list[RunRecord], list[UUID]]:
         """Fold in runs the scheduler delivered: each run comes as a started record (no
@@ -182,6 +201,11 @@ class ConsoleModel:
                 if view is not None:
                     view.skip_count += event.count
                     view.last_skipped = event.at
+            elif isinstance(event, (ThreadOverran, ThreadReturned)):
+                view = self.tasks.get(event.task_id)
+                if view is not None:
+                    step = 1 if isinstance(event, ThreadOverran) else -1
+                    view.overrunning = max(0, view.overrunning + step)
             elif isinstance(event, (TaskPaused, TaskResumed)):
                 view = self.tasks.get(event.task_id)
                 if view is not None:
@@ -226,14 +250,16 @@ class ConsoleModel:
             if failed is not None and view.last_failure is None:
                 view.last_failure = failed
 
-    def counts(self) -> tuple[int, int, int]:
-        """How many tasks are running, paused and failing (counted once per `version`:
-        the header asks on every redraw)."""
+    def counts(self) -> tuple[int, int, int, int]:
+        """How many tasks are running, paused and failing, and how many worker threads of
+        ended runs still run (counted once per `version`: the header asks on every
+        redraw)."""
         if self._counts[0] != self.version:
-            running = paused = failing = 0
+            running = paused = failing = threads = 0
             for view in self.tasks.values():
                 running += view.running > 0
                 paused += view.paused
                 failing += view.failing
-            self._counts = (self.version, (running, paused, failing))
+                threads += view.overrunning
+            self._counts = (self.version, (running, paused, failing, threads))
         return self._counts[1]

@@ -1,4 +1,6 @@
-"""Host: serves an AioClock on its own event loop in a dedicated thread, and stops it."""
+"""A scheduler beside sync code: an app served on its own event loop in a background
+thread, steered from the caller's thread (a Flask or Django process, a plain script, the
+console)."""
 
 from __future__ import annotations
 
@@ -7,33 +9,55 @@ import concurrent.futures
 import threading
 import traceback
 from collections.abc import Callable
-from typing import TypeVar
+from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
 
-from aioclock_core import AioClock
+from aioclock_core._control import ThreadSafeControl
 
-__all__ = ["Host"]
+if TYPE_CHECKING:
+    from aioclock_core.app import AioClock
+
+__all__ = ["AppThread"]
 
 T = TypeVar("T")
+_STOP_MARGIN = 5.0
+"""Seconds past the grace period that leaving the `with` block waits before it cancels
+serve(), then as long again before it gives up on the thread."""
 
 
-class Host:
-    """Runs `app.serve()` in a thread of its own, so neither the scheduler nor the
-    screen can stall the other.
+class AppThread:
+    """Runs `app.serve()` on a new event loop in a thread of its own, so that neither the
+    scheduler nor the caller's code can stall the other. `AioClock.run_in_thread()` makes
+    one; as a context manager it starts the app, gives its thread-safe control, and on
+    exit shuts it down gracefully (running runs get the grace period, the lifespan exits).
 
     Args:
         app: The app to serve.
-        paused: Pause every task as soon as the scheduler has started.
+        paused: Pause every task (for this session) before the first firing.
+        grace: Seconds running runs get when the `with` block ends (default: the app's
+            `shutdown_grace`).
+        start_timeout: Seconds entering the `with` block waits for the app to start.
     """
 
-    def __init__(self, app: AioClock, *, paused: bool = False) -> None:
+    def __init__(
+        self,
+        app: AioClock,
+        *,
+        paused: bool = False,
+        grace: float | None = None,
+        start_timeout: float = 30.0,
+    ) -> None:
         self.app = app
         self.paused = paused
+        self.grace = grace
+        self.start_timeout = start_timeout
         self.loop = asyncio.new_event_loop()
         self.error: BaseException | None = None
         """What serve() raised, if it failed (e.g. the lifespan raised)."""
         self.error_traceback: str | None = None
         self._thread = threading.Thread(target=self._run, name="aioclock-scheduler", daemon=True)
         self._stopped = threading.Event()
+        self._started = threading.Event()
         self._serve_task: asyncio.Task[None] | None = None
         self._stop_grace: float | None = None
         self._stop_requested = False
@@ -41,9 +65,47 @@ class Host:
         self._lock = threading.Lock()
 
     # ----- life -------------------------------------------------------------------
+    def __enter__(self) -> ThreadSafeControl:
+        self.start()
+        if not self.wait_started(self.start_timeout):
+            self.stop(grace=0, timeout=2 * _STOP_MARGIN)
+            raise TimeoutError(
+                f"{self.app.name} did not start within {self.start_timeout:g} s (is its "
+                "lifespan stuck?); pass run_in_thread(start_timeout=...) to wait longer"
+            )
+        if self.error is not None:
+            raise RuntimeError(f"{self.app.name} failed to start: {self.error!r}") from self.error
+        return self.control
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        grace = self.app.shutdown_grace if self.grace is None else self.grace
+        limit = 2 * (grace + _STOP_MARGIN)
+        if not self.stop(grace, timeout=limit):
+            raise RuntimeError(
+                f"{self.app.name}'s scheduler thread did not end within {limit:g} s of the "
+                "shutdown (a run that blocks its event loop?)"
+            )
+        if self.error is not None and error is None:
+            raise RuntimeError(f"{self.app.name} stopped with {self.error!r}") from self.error
+
+    @property
+    def control(self) -> ThreadSafeControl:
+        """Pause, resume, run now, cancel, snapshots: callable from any thread."""
+        return self.app.threadsafe
+
     def start(self) -> None:
         """Start serving in the scheduler thread (returns at once)."""
         self._thread.start()
+
+    def wait_started(self, timeout: float) -> bool:
+        """Wait until the app has started (every task planned) or serve() has ended;
+        returns False if neither happened within `timeout` seconds."""
+        return self._started.wait(timeout)
 
     @property
     def stopped(self) -> bool:
@@ -108,6 +170,7 @@ class Host:
                 with self._lock:
                     self.loop.close()
                     self._stopped.set()
+                    self._started.set()
                     callbacks, self._on_stopped = self._on_stopped, []
                 for callback in callbacks:
                     callback()
@@ -120,6 +183,8 @@ class Host:
             started = asyncio.ensure_future(self.app.wait_started())
             await asyncio.wait([task, started], return_when=asyncio.FIRST_COMPLETED)
             started.cancel()
+            if not task.done():  # else serve() failed: `error` is set before `_started`
+                self._started.set()
             if not task.done() and self._stop_requested:
                 self._request_shutdown()
             await task
