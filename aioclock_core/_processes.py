@@ -147,6 +147,7 @@ class _Worker:
     def _start_and_read(self) -> None:
         # Starting the interpreter takes a few milliseconds of this thread, not the loop's.
         try:
+            _start_resource_tracker()
             self.process.start()
         except BaseException as error:
             self.alive = False
@@ -229,6 +230,31 @@ class _Worker:
     def join(self, timeout: float) -> bool:
         self._reader.join(timeout)
         return not self._reader.is_alive()
+
+
+_tracker_lock = threading.Lock()
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (once per process) with a real stderr: it
+    hands `sys.stderr.fileno()` to the tracker, and a console (Textual) replaces stderr
+    with an object whose fileno() is -1, which makes every spawn fail."""
+    import sys
+    from multiprocessing import resource_tracker
+
+    with _tracker_lock:
+        try:
+            usable = sys.stderr.fileno() >= 0
+        except Exception:
+            usable = False
+        if usable:
+            resource_tracker.ensure_running()
+            return
+        replaced, sys.stderr = sys.stderr, sys.__stderr__
+        try:
+            resource_tracker.ensure_running()
+        finally:
+            sys.stderr = replaced
 
 
 def _emit_record(
