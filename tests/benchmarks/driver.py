@@ -12,7 +12,7 @@ from pathlib import Path
 from .machine import describe_machine
 from .peers import BENCH_DIR, PEERS_BY_ID, PROJECT_ROOT
 from .plan import Case, build_plan
-from .report import render
+from .report import render, splice
 from .results import CaseResult, RunRecord, load, save
 from .runner import Outcome, measure, scrub
 from .sections import keep_blocks
@@ -105,6 +105,7 @@ def measure_all(
 
 def run(args: argparse.Namespace) -> int:
     """Run the selected cases (or reuse cached results) and write docs/benchmarks.md."""
+    had_cache = RESULTS_FILE.exists()
     if args.report_only:
         record = load(RESULTS_FILE)
     else:
@@ -130,7 +131,13 @@ def run(args: argparse.Namespace) -> int:
         save(record, RESULTS_FILE)
     REPORT_FILE.parent.mkdir(parents=True, exist_ok=True)
     previous = REPORT_FILE.read_text() if REPORT_FILE.exists() else ""
-    REPORT_FILE.write_text(keep_blocks(previous, render(record)))
+    partial = (args.only or args.peers) and not args.report_only and not args.quick
+    if partial and previous and not had_cache:
+        # No cached results to merge into (a fresh checkout): put the rerun sections into
+        # the report instead of rewriting it with them alone.
+        REPORT_FILE.write_text(splice(previous, record))
+    else:
+        REPORT_FILE.write_text(keep_blocks(previous, render(record)))
     say(f"wrote {REPORT_FILE.relative_to(PROJECT_ROOT)}")
     if not (args.report_only or args.quick or args.only or args.peers):
         from .extras import main as run_extras  # console, history and coordination
