@@ -14,8 +14,10 @@ import threading
 import time
 import traceback
 from collections.abc import Coroutine
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 PRINTED_LOGGER = "aioclock.process"
 """Logger name of the lines a process task prints (stdout at INFO, stderr at WARNING)."""

@@ -12,9 +12,6 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-import anyio.to_thread
-
-from aioclock_core._process_child import serve_jobs
 from aioclock_core.exceptions import WorkerProcessDied
 
 if TYPE_CHECKING:
@@ -124,6 +121,8 @@ class _Worker:
     def __init__(self, on_exit: Callable[[_Worker], None]) -> None:
         import multiprocessing
 
+        from aioclock_core._process_child import serve_jobs
+
         spawn = multiprocessing.get_context("spawn")
         self.connection, child_end = spawn.Pipe(duplex=True)
         self._child_end: Connection | None = child_end
@@ -208,6 +207,8 @@ class _Worker:
         if len(payload) <= _INLINE_SEND:
             self.connection.send_bytes(payload)
         else:
+            import anyio.to_thread
+
             await anyio.to_thread.run_sync(self.connection.send_bytes, payload)
 
     def kill(self) -> None:
@@ -354,6 +355,9 @@ class ProcessPool:
                 worker.kill()
                 run.process_killed = True
                 raise
+            except OSError:  # the worker died between two jobs: never hand it out again
+                worker.kill()
+                raise
             finally:
                 if worker.alive and not worker.doomed:
                     self._idle.append(worker)
@@ -372,6 +376,8 @@ class ProcessPool:
 
         def join_all() -> list[_Worker]:
             return [worker for worker in workers if not worker.join(_CLOSE_WAIT)]
+
+        import anyio.to_thread
 
         stuck = await anyio.to_thread.run_sync(join_all)
         for worker in stuck:
@@ -435,6 +441,8 @@ async def call_in_process(scheduler: Scheduler, entry: TaskEntry, run: Run) -> A
         if asyncio.iscoroutinefunction(resolve):
             args, kwargs = await resolve()
         else:
+            import anyio.to_thread
+
             args, kwargs = await anyio.to_thread.run_sync(resolve)
     clock = scheduler.clock
     clock.work_started()  # a fake clock lets the body finish before it moves on

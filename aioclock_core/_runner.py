@@ -9,8 +9,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aioclock_core._entry import Run, TaskEntry
-from aioclock_core._processes import call_in_process
-from aioclock_core._threads import call_in_thread
 from aioclock_core.coordination import UnavailablePolicy, firing_key
 from aioclock_core.events import SkipReason
 from aioclock_core.logs import set_current_run
@@ -48,8 +46,12 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
         if entry.executor == "loop":
             run.result = await entry.call()
         elif entry.executor == "thread":
+            from aioclock_core._threads import call_in_thread  # anyio: only for sync tasks
+
             run.result = await call_in_thread(scheduler, entry, run)
         else:
+            from aioclock_core._processes import call_in_process
+
             run.result = await call_in_process(scheduler, entry, run)
     except asyncio.CancelledError as cancelled:
         _note_cancellation(run, cancelled, timeout)

@@ -63,7 +63,7 @@ async def test_a_timed_out_thread_keeps_its_limiter_token_until_its_body_returns
         await clock.advance(seconds=20)
         assert bodies.most == 2  # 10 timeouts, never more threads than the limiter allows
         assert limiter.borrowed_tokens == 2
-        assert app.snapshot("hangs").overrunning_threads == 2
+        assert app.snapshot("hangs").overrunning_threads == app.overrunning_threads == 2
         await clock.advance(seconds=40)  # every body returned
         assert (limiter.borrowed_tokens, bodies.started) == (0, 2)
 
