@@ -45,6 +45,11 @@ def check_executor(
         )
     if executor == "process":
         check_importable(func, where)
+        # Loaded now, at registration: loading them when serve() starts the pool took
+        # 5 to 15 ms from the first firings (the blocking-process benchmark's first row).
+        import multiprocessing.connection  # noqa: F401
+
+        import aioclock_core._process_child  # noqa: F401
 
 
 def check_executor_name(executor: str | None, where: str) -> None:
