@@ -105,7 +105,6 @@ def measure_all(
 
 def run(args: argparse.Namespace) -> int:
     """Run the selected cases (or reuse cached results) and write docs/benchmarks.md."""
-    had_cache = RESULTS_FILE.exists()
     if args.report_only:
         record = load(RESULTS_FILE)
     else:
@@ -126,16 +125,16 @@ def run(args: argparse.Namespace) -> int:
             seconds=time.monotonic() - started,
             results=results,
         )
+        rerun = record
         if (args.only or args.peers) and not args.quick and RESULTS_FILE.exists():
             record = merge_rerun(load(RESULTS_FILE), record)
         save(record, RESULTS_FILE)
     REPORT_FILE.parent.mkdir(parents=True, exist_ok=True)
     previous = REPORT_FILE.read_text() if REPORT_FILE.exists() else ""
-    partial = (args.only or args.peers) and not args.report_only and not args.quick
-    if partial and previous and not had_cache:
-        # No cached results to merge into (a fresh checkout): put the rerun sections into
-        # the report instead of rewriting it with them alone.
-        REPORT_FILE.write_text(splice(previous, record))
+    if (args.only or args.peers) and not (args.report_only or args.quick) and previous:
+        # A partial rerun puts its own sections into the report; the cache may hold less
+        # than the report shows (a fresh checkout has none), so it is not rendered whole.
+        REPORT_FILE.write_text(splice(previous, rerun))
     else:
         REPORT_FILE.write_text(keep_blocks(previous, render(record)))
     say(f"wrote {REPORT_FILE.relative_to(PROJECT_ROOT)}")
