@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from aioclock_core.exceptions import WorkerProcessDied
+from aioclock_core.runs import RunSink
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -422,6 +423,32 @@ def _picklable(value: object) -> bool:
     except Exception:
         return False
     return True
+
+
+class WarmWhenIdle(RunSink):
+    """Starts the pool's workers the first time no run is in flight (right after the
+    first burst of firings), or after `WARM_AT_LATEST` seconds: starting an interpreter
+    costs the loop's thread a few milliseconds of the interpreter lock, which must not
+    land on the first firings (the blocking-process benchmark's first rows)."""
+
+    def __init__(self, pool: ProcessPool, count: int) -> None:
+        self._pool = pool
+        self._count = count
+        self._fallback = asyncio.get_running_loop().call_later(WARM_AT_LATEST, self.idle)
+
+    @property
+    def wants_started(self) -> bool:
+        return False
+
+    def idle(self) -> None:
+        if self._count:
+            self._fallback.cancel()
+            self._pool.warm(self._count)
+            self._count = 0
+
+
+WARM_AT_LATEST = 1.0
+"""Seconds after the start by which the process pool's workers start in any case."""
 
 
 def open_pool(entries: Iterable[TaskEntry], size: int | None) -> ProcessPool | None:

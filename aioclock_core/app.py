@@ -22,7 +22,7 @@ from aioclock_core._di import (
     uses_dependencies,
 )
 from aioclock_core._entry import TaskEntry
-from aioclock_core._processes import open_pool
+from aioclock_core._processes import WarmWhenIdle, open_pool
 from aioclock_core._recording import close_store, open_store, record_into_store
 from aioclock_core._scheduler import Scheduler
 from aioclock_core._watchdog import LoopWatchdog, watch_scheduler
@@ -468,8 +468,9 @@ class AioClock(ControlMixin):
                     )
                     if watchdog is not None:
                         watchdog.start()
-                    if pool is not None:  # after the start: it must not delay the first firings
-                        pool.warm(sum(entry.executor == "process" for entry in entries))
+                    if pool is not None:  # not before the first firings are out
+                        processes = sum(entry.executor == "process" for entry in entries)
+                        delivery.add(WarmWhenIdle(pool, processes))
                     self._publish(SchedulerStarted(at=self.clock.now(), task_count=len(entries)))
                     for entry in restored.paused:  # paused in a previous life
                         self._publish(TaskPaused(self.clock.now(), entry.task.id, entry.task.name))
