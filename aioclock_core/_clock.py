@@ -59,6 +59,11 @@ class Clock(ABC):
         """Wait until `deadline` (an aware datetime) has passed on this clock."""
         await self.sleep((deadline - self.now()).total_seconds())
 
+    def sleep_in_thread(self, seconds: float) -> None:
+        """Block the calling thread for `seconds` of this clock's time: what a sync task's
+        body calls instead of `time.sleep`, so that tests on a fake clock can run it."""
+        time.sleep(max(0.0, seconds))
+
     def work_started(self) -> None:  # noqa: B027 - a no-op hook by default
         """Note that work outside the event loop (a worker thread) has begun."""
 

@@ -197,6 +197,13 @@ class ControlMixin:
         scheduler = self._require_scheduler(reading=True)
         return [entry.snapshot() for entry in list(scheduler.entries.values())]
 
+    @property
+    def overrunning_threads(self) -> int:
+        """Worker threads still running for runs that already ended (timed out or
+        cancelled), in every task (0 when not serving). Safe from any thread."""
+        scheduler = self._scheduler
+        return 0 if scheduler is None else scheduler.overrunning
+
     def next_fire_times(self, tasks: Iterable[UUID] | None = None) -> dict[UUID, datetime | None]:
         """The next firing (None: its trigger is done) of every task, or of the task ids
         given; cheaper than `snapshots()` for a view that refreshes thousands of
@@ -287,6 +294,14 @@ class ThreadSafeControl:
 
     def cancel_run(self, task: TaskRef) -> concurrent.futures.Future[int]:
         return self._submit(self._app.cancel_run(task))
+
+    def snapshot(self, task: TaskRef) -> TaskSnapshot:
+        """The task's state now (see `AioClock.snapshot`)."""
+        return self._app.snapshot(task)
+
+    def snapshots(self) -> list[TaskSnapshot]:
+        """The state of every task (see `AioClock.snapshots`)."""
+        return self._app.snapshots()
 
     def shutdown(self, grace: float | None = None) -> concurrent.futures.Future[None]:
         """Ask for a graceful shutdown; the future is done when serve() has stopped."""

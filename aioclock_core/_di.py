@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any, get_args, get_origin
 if TYPE_CHECKING:
     from fast_depends import Provider
 
-__all__ = ["Depends", "bind_dependencies", "check_parameters", "new_provider"]
+__all__ = [
+    "Depends",
+    "bind_arguments",
+    "bind_dependencies",
+    "check_parameters",
+    "new_provider",
+]
 
 
 def Depends(
@@ -124,6 +130,27 @@ def bind_dependencies(
     from fast_depends import inject
 
     return inject(func, dependency_provider=provider, cast_result=cast_result)
+
+
+def bind_arguments(func: Callable[..., Any], provider: Provider) -> Callable[..., Any]:
+    """A callable that resolves `func`'s dependencies and returns `(args, kwargs)` for it
+    instead of calling it (async if any dependency is): a process task's body runs
+    elsewhere, its dependencies here. Dependencies that clean up after a `yield` do so
+    before the body runs."""
+    from fast_depends import inject
+
+    def collect_instead(model: Any) -> Any:
+        if model.is_async:
+
+            async def collect(*args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+                return args, kwargs
+
+            model.call = collect
+        else:
+            model.call = lambda *args, **kwargs: (args, kwargs)
+        return model
+
+    return inject(func, dependency_provider=provider, cast_result=False, wrap_model=collect_instead)
 
 
 def new_provider() -> Provider:

@@ -27,6 +27,8 @@ from aioclock_core.task import Task
 if TYPE_CHECKING:
     import anyio
 
+    from aioclock_core._processes import ProcessPool
+
 _result_repr = reprlib.Repr()
 _result_repr.maxstring = _result_repr.maxother = MAX_RESULT_CHARS
 _result_repr.maxlist = _result_repr.maxtuple = _result_repr.maxdict = 50
@@ -74,8 +76,16 @@ class Run:
     claim_key: str | None = None
     delay: float = 0.0
     """Seconds the run waits before it starts (its jitter)."""
+    waiting_for: str | None = None
+    """What the run waits for before its body starts ("a worker thread"…), if anything."""
+    thread_running: bool = False
+    """Its body runs in a worker thread that has not returned yet."""
+    process_killed: bool = False
+    """Its worker process was terminated (it timed out or was cancelled)."""
+    overran: bool = False
+    """It ended while its thread kept running (the thread still holds its slots)."""
     record: RunRecord | None = None
-    """The finished record, once the run is over."""
+    """Its finished record, once it ended."""
     logs: list[LogLine] | None = None
     log_chars: int = 0
     logs_dropped: int = 0
@@ -167,6 +177,11 @@ class TaskEntry:
     call: Callable[[], Any]
     is_async: bool
     limiter: anyio.CapacityLimiter | None
+    executor: str = "loop"
+    """Where the body runs: "loop" (async def), "thread" or "process"."""
+    arguments: Callable[[], Any] | None = None
+    """For a process task with dependencies: resolves them into (args, kwargs)."""
+    process_pool: ProcessPool | None = None
     timeline: Timeline | None = None
     legacy: bool = False
     paused: bool = False
@@ -180,21 +195,30 @@ class TaskEntry:
     last_run: RunRecord | None = None
     label: str = ""
     coordination_warned: bool = False
+    overrunning: int = 0
+    """Runs in `runs` that ended while their worker thread still runs."""
 
     @property
     def next_fire_time(self) -> datetime | None:
         return None if self.timeline is None or self.finished else self.timeline.pending
 
     def snapshot(self) -> TaskSnapshot:
+        running = len(self.runs) - self.overrunning
         return TaskSnapshot(
             task_id=self.task.id,
             task_name=self.task.name,
             group=self.task.group,
-            state=task_state(running=len(self.runs), paused=self.paused, finished=self.finished),
+            state=task_state(
+                running=running,
+                paused=self.paused,
+                finished=self.finished,
+                overrunning=self.overrunning,
+            ),
             next_fire_time=self.next_fire_time,
-            running=len(self.runs),
+            running=running,
             last_run=self.last_run,
             run_count=self.run_count,
             failure_count=self.failure_count,
             paused=self.paused,
+            overrunning_threads=self.overrunning,
         )

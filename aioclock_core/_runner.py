@@ -50,18 +50,12 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
         timer = clock.call_at(started_at + timedelta(seconds=timeout), lambda: _time_out(run))
     run.outcome = _SUCCEEDED
     try:
-        if entry.is_async:
+        if entry.executor == "loop":
             run.result = await entry.call()
-        else:
-            from asyncer import asyncify  # only sync tasks need the thread machinery
+        elif entry.executor == "thread":
+            from aioclock_core._threads import call_in_thread  # anyio: only for sync tasks
 
-            clock.work_started()
-            try:
-                run.result = await asyncify(
-                    entry.call, abandon_on_cancel=True, limiter=entry.limiter
-                )()
-            finally:
-                clock.work_finished()
+            run.result = await call_in_thread(scheduler, entry, run)
             if inspect.iscoroutine(run.result):  # e.g. a lambda that calls an async def
                 run.result.close()  # never awaited, and no warning about it
                 run.result = None
@@ -69,6 +63,10 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
                     "the task is a plain function and returned a coroutine, which was "
                     "never awaited: define it with async def"
                 )
+        else:
+            from aioclock_core._processes import call_in_process
+
+            run.result = await call_in_process(scheduler, entry, run)
     except asyncio.CancelledError as cancelled:
         _note_cancellation(run, cancelled, timeout)
         raise
@@ -133,13 +131,28 @@ def _note_cancellation(run: Run, cancelled: asyncio.CancelledError, timeout: flo
     if run.timed_out:
         run.outcome = RunOutcome.TIMED_OUT
         run.error_type = "TaskTimeoutError"
-        run.error_message = f"run exceeded its timeout of {timeout:g} s and was cancelled"
+        fate = _what_became_of(run, " and was cancelled")
+        run.error_message = f"run exceeded its timeout of {timeout:g} s{fate}"
         run.traceback = "".join(traceback.format_exception(cancelled))
-        logger.error("Task %s timed out after %.3g s and was cancelled", run.task_name, timeout)
+        logger.error("Task %s timed out after %.3g s%s", run.task_name, timeout, fate)
     else:
         run.outcome = RunOutcome.CANCELLED
         run.error_type = "CancelledError"
-        run.error_message = "run was cancelled"
+        run.error_message = f"run was cancelled{_what_became_of(run, '')}"
+
+
+def _what_became_of(run: Run, otherwise: str) -> str:
+    """The end of a timed-out or cancelled run's message: what happened to its body."""
+    if run.waiting_for is not None:
+        return f" while waiting for {run.waiting_for} (all of them were busy)"
+    if run.thread_running:
+        return (
+            "; its worker thread is still running (Python cannot stop a thread) and keeps "
+            "the task's slot until it returns"
+        )
+    if run.process_killed:
+        return "; its worker process was terminated"
+    return otherwise
 
 
 def _time_out(run: Run) -> None:

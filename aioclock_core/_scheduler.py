@@ -26,6 +26,8 @@ from aioclock_core.events import (
     TaskPaused,
     TaskResumed,
     TaskScheduled,
+    ThreadOverran,
+    ThreadReturned,
 )
 from aioclock_core.exceptions import SchedulerNotRunningError, TaskIdNotFound, TaskTimeoutError
 from aioclock_core.runs import RunKind, RunRecord
@@ -94,6 +96,10 @@ class Scheduler:
         self.runs_done = asyncio.Event()
         self.runs_done.set()
         self._running = 0
+        self.overrunning = 0
+        """Worker threads still running for runs that already ended (they hold slots)."""
+        self.threads_done = asyncio.Event()
+        self.threads_done.set()
         self._dispatching = False
         self._started = False
         self._retries: dict[TimerHandle, TaskEntry] = {}
@@ -373,8 +379,8 @@ class Scheduler:
 
     def run_ended(self, entry: TaskEntry, run: Run, record: RunRecord) -> None:
         """Called by the runner when a run is over (its record delivered): update
-        counters, re-plan if needed."""
-        del entry.runs[run]
+        counters, re-plan if needed. A run whose worker thread still runs keeps its slot
+        until `thread_returned`."""
         self._running -= 1
         entry.run_count += 1
         if record.failed:
@@ -382,6 +388,37 @@ class Scheduler:
             if self._worth_a_retry(entry, run):
                 self._plan_retry(entry, run)
         entry.last_run = record
+        if run.thread_running:
+            run.overran = True
+            run.record = record
+            entry.overrunning += 1
+            self.overrunning += 1
+            self.threads_done.clear()
+            if self.bus.active:
+                self.delivery.flush()  # the run's end reaches subscribers first
+                self.bus.publish(ThreadOverran(self.clock.now(), record))
+        else:
+            del entry.runs[run]
+        self._after_run(entry)
+
+    def thread_returned(self, entry: TaskEntry, run: Run) -> None:
+        """The worker thread of an overrun run returned: its slot is free again."""
+        del entry.runs[run]
+        entry.overrunning -= 1
+        self.overrunning -= 1
+        if not self.overrunning:
+            self.threads_done.set()
+        record = run.record
+        assert record is not None and record.ended_at is not None
+        overran = (self.clock.now() - record.ended_at).total_seconds()
+        logger.info(
+            "Task %s: the worker thread of run %s returned, %.3g s after the run ended",
+            entry.task.name,
+            run.run_id,
+            overran,
+        )
+        if self.bus.active:
+            self.bus.publish(ThreadReturned(self.clock.now(), record, overran))
         self._after_run(entry)
 
     # ----- retries ---------------------------------------------------------------------
@@ -460,7 +497,13 @@ class Scheduler:
             self._check_idle()
 
     def _check_idle(self) -> None:
-        if self._started and self._live <= 0 and self._running == 0 and not self._retries:
+        if (
+            self._started
+            and self._live <= 0
+            and self._running == 0
+            and not self._retries
+            and not self.overrunning
+        ):
             self.idle.set()
 
     async def _legacy_loop(self, entry: TaskEntry) -> None:
@@ -541,11 +584,14 @@ class Scheduler:
         return run
 
     async def drain(self, grace: float) -> None:
-        """Give running runs `grace` seconds (of the clock), then cancel what is left."""
+        """Give running runs (and worker threads of runs that ended) `grace` seconds of
+        the clock, then cancel the runs left; threads cannot be cancelled and are left."""
         pending = [run.task for run in self.active_runs if run.task is not None]
-        if not pending:
+        if not pending and not self.overrunning:
             return
-        await _wait_or_deadline(self.clock, pending, grace)
+        threads: asyncio.Task[Any] = asyncio.ensure_future(self.threads_done.wait())
+        await _wait_or_deadline(self.clock, [*pending, threads], grace)
+        threads.cancel()
         left = [task for task in pending if not task.done()]
         if left:
             logger.warning(
@@ -556,6 +602,13 @@ class Scheduler:
             for task in left:
                 task.cancel("shutdown")
             await asyncio.wait(left, timeout=5.0)
+        if self.overrunning:
+            logger.warning(
+                "Shutdown: %d worker thread(s) still running after the %.3g s grace period; "
+                "Python cannot stop a thread, so they are left to finish on their own",
+                self.overrunning,
+                grace,
+            )
 
     def run_once(self, entry: TaskEntry) -> Run:
         """Run a start-up or shut-down task now; it is finished afterwards."""
@@ -580,7 +633,7 @@ class Scheduler:
         return entry.timeline.upcoming(count)
 
 
-async def _wait_or_deadline(clock: Clock, tasks: list[asyncio.Task[None]], grace: float) -> None:
+async def _wait_or_deadline(clock: Clock, tasks: list[asyncio.Task[Any]], grace: float) -> None:
     """Wait until every task is done or `grace` seconds of the clock have passed."""
     loop = asyncio.get_running_loop()
     deadline_passed: asyncio.Future[None] = loop.create_future()

@@ -16,8 +16,14 @@ from aioclock_core._bus import EventBus, RunEvents, Subscription
 from aioclock_core._clock import SYSTEM_CLOCK, Clock
 from aioclock_core._control import ControlMixin
 from aioclock_core._delivery import RunDelivery
-from aioclock_core._di import bind_dependencies, new_provider, uses_dependencies
+from aioclock_core._di import (
+    bind_arguments,
+    bind_dependencies,
+    new_provider,
+    uses_dependencies,
+)
 from aioclock_core._entry import TaskEntry
+from aioclock_core._processes import WarmWhenIdle, open_pool
 from aioclock_core._recording import close_store, open_store, record_into_store
 from aioclock_core._scheduler import Scheduler
 from aioclock_core._shutdown import ShutdownRequests
@@ -44,6 +50,8 @@ from aioclock_core.triggers import BaseTrigger, Triggers
 if TYPE_CHECKING:
     import anyio
     from fast_depends import Provider
+
+    from aioclock_core.background import AppThread
 
 __all__ = ["AioClock"]
 
@@ -116,6 +124,9 @@ class AioClock(ControlMixin):
             a collection; never re-enables a collector you disabled yourself.
         jitter_source: Where tasks' `jitter` draws its delays (default: a fresh
             `random.Random()`; `random.Random(seed)` makes them repeatable).
+        process_pool_size: Worker processes that run `executor="process"` bodies at once
+            (default: the number of cores); started when serve() starts, stopped when
+            it ends.
     """
 
     def __init__(
@@ -135,8 +146,19 @@ class AioClock(ControlMixin):
         claim_margin: float = 300.0,
         pause_gc_in_bursts: bool = True,
         jitter_source: random.Random | None = None,
+        process_pool_size: int | None = None,
     ) -> None:
         check_seconds(loop_block_threshold, "loop_block_threshold", "AioClock")
+        if process_pool_size is not None and (
+            isinstance(process_pool_size, bool)
+            or not isinstance(process_pool_size, int)
+            or process_pool_size < 1
+        ):
+            raise ValueError(
+                f"AioClock: process_pool_size must be a whole number >= 1 (or None: one "
+                f"worker per core), got {process_pool_size!r}"
+            )
+        self.process_pool_size = process_pool_size
         if (
             isinstance(shutdown_grace, bool)
             or not isinstance(shutdown_grace, (int, float))
@@ -215,6 +237,7 @@ class AioClock(ControlMixin):
         jitter: float | None = None,
         start_at: datetime | None = None,
         end_at: datetime | None = None,
+        executor: str | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated function; see `Group.task` for the arguments. While the
         app serves, the task is planned at once (and a `TaskAdded` event says so)."""
@@ -232,6 +255,7 @@ class AioClock(ControlMixin):
             jitter=jitter,
             start_at=start_at,
             end_at=end_at,
+            executor=executor,
         )
 
     def include_group(self, group: Group) -> None:
@@ -402,14 +426,43 @@ class AioClock(ControlMixin):
     def _bind(self, task: Task) -> TaskEntry:
         # Only an app that uses Depends pays for importing fast-depends.
         uses = task.injects if task.injects is not None else uses_dependencies(task.func)
-        call = bind_dependencies(task.func, self._provider) if uses else task.func
+        is_async = task.is_async if task.is_async is not None else is_async_function(task.func)
+        executor = task.executor or ("loop" if is_async else "thread")
+        if executor == "process":
+            call = task.func  # dependencies are resolved here, the body runs elsewhere
+            arguments = bind_arguments(task.func, self._provider) if uses else None
+        else:
+            call = bind_dependencies(task.func, self._provider) if uses else task.func
+            arguments = None
         return TaskEntry(
             task=task,
             call=call,
-            is_async=task.is_async if task.is_async is not None else is_async_function(task.func),
+            is_async=is_async,
             limiter=task.limiter or self._limiter,
+            executor=executor,
+            arguments=arguments,
             label=f"aioclock:{task.name}",
         )
+
+    def run_in_thread(
+        self, *, paused: bool = False, grace: float | None = None, start_timeout: float = 30.0
+    ) -> AppThread:
+        """Serve this app on its own event loop in a background thread, beside sync code
+        (a Flask or Django process, a plain script)::
+
+            with app.run_in_thread() as control:   # started: every task is planned
+                control.run_now("report").result(timeout=5)
+                ...                                # your code, on your thread
+            # left: stopped gracefully, lifespan exited
+
+        `control` is `app.threadsafe`: each call returns a `concurrent.futures.Future`.
+        On leaving the block, running runs get `grace` seconds (default: the app's
+        `shutdown_grace`); an error serve() raised is raised there. Without `with`, call
+        `start()` and later `stop()` on the returned `AppThread`.
+        """
+        from aioclock_core.background import AppThread
+
+        return AppThread(self, paused=paused, grace=grace, start_timeout=start_timeout)
 
     @property
     def shutdown_grace(self) -> float:
@@ -453,6 +506,7 @@ class AioClock(ControlMixin):
             jitter_source=self.jitter_source,
         )
         scheduler.pause_gc_in_bursts = self.pause_gc_in_bursts
+        pool = open_pool(entries, self.process_pool_size)
         if self.replica and hasattr(self.store, "replica"):
             self.store.replica = self.replica  # the name the coordinator claims under
         restored = await open_store(
@@ -500,6 +554,9 @@ class AioClock(ControlMixin):
                     )
                     if watchdog is not None:
                         watchdog.start()
+                    if pool is not None:  # not before the first firings are out
+                        processes = sum(entry.executor == "process" for entry in entries)
+                        delivery.add(WarmWhenIdle(pool, processes))
                     self._publish(SchedulerStarted(at=self.clock.now(), task_count=len(entries)))
                     for entry in restored.paused:  # paused in a previous life
                         self._publish(TaskPaused(self.clock.now(), entry.task.id, entry.task.name))
@@ -524,6 +581,8 @@ class AioClock(ControlMixin):
                 except Exception:
                     logger.exception("Stopping the coordinator failed")
             await close_store(self.store)
+            if pool is not None:
+                await pool.close()
             self._stopped.set()
             self._started.set()
         if cancelled:

@@ -28,6 +28,8 @@ __all__ = [
     "RunStarted",
     "RunFinished",
     "RunSkipped",
+    "ThreadOverran",
+    "ThreadReturned",
     "TaskPaused",
     "TaskResumed",
     "TaskAdded",
@@ -110,6 +112,22 @@ class RunStarted(_RunEvent):
 @dataclass(frozen=True, slots=True)
 class RunFinished(_RunEvent):
     """A run ended: `run` is its record (outcome, error, result, logs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadOverran(_RunEvent):
+    """A run of a sync task ended (timed out or cancelled) while its worker thread kept
+    running: Python cannot stop a thread. The thread keeps the task's overlap slot
+    (`max_concurrent_runs`) and its limiter token until the body returns, which a
+    `ThreadReturned` event reports. `run` is the run's finished record."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadReturned(_RunEvent):
+    """The worker thread of a run that had already ended returned at last, `overran`
+    seconds after the run's end; its slots are free again. `run` is the run's record."""
+
+    overran: float
 
 
 @dataclass(frozen=True, slots=True)

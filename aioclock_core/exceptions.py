@@ -8,6 +8,7 @@ __all__ = [
     "TaskTimeoutError",
     "DuplicateTaskError",
     "SchedulerNotRunningError",
+    "WorkerProcessDied",
 ]
 
 
@@ -29,3 +30,8 @@ class DuplicateTaskError(BaseAioClockException, ValueError):
 
 class SchedulerNotRunningError(BaseAioClockException, RuntimeError):
     """A control call needs a running scheduler, and the app is not serving."""
+
+
+class WorkerProcessDied(BaseAioClockException, RuntimeError):
+    """The worker process running a process task's body exited before answering (killed
+    from outside, out of memory, a crash in a C extension)."""

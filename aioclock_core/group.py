@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aioclock_core._di import check_parameters
+from aioclock_core._processes import check_executor_name
 from aioclock_core.task import MisfirePolicy, Task, check_run_policy, check_seconds, qualified_name
 from aioclock_core.triggers import BaseTrigger
 
@@ -28,6 +29,8 @@ class Group:
         name: Shown as the tasks' group in the console and in metadata.
         retries, retry_delay, retry_backoff, retry_on, jitter: Defaults for the group's
             tasks (see `task`); a task's own wins.
+        executor: Default executor of the group's tasks ("thread" or "process"; see
+            `Group.task`); a task's own wins.
     """
 
     def __init__(
@@ -41,6 +44,7 @@ class Group:
         retry_backoff: float = 1.0,
         retry_on: tuple[type[BaseException], ...] | None = None,
         jitter: float = 0.0,
+        executor: str | None = None,
     ) -> None:
         self._tasks: list[Task] = []
         self._on_add: list[Callable[[Task], None]] = []
@@ -58,6 +62,8 @@ class Group:
         }
         # The same checks a task gets, at the group's construction (not at its first task).
         self._defaults["retry_on"] = check_run_policy(where, **self._defaults)
+        check_executor_name(executor, where)
+        self._executor = executor
 
     @property
     def tasks(self) -> list[Task]:
@@ -80,6 +86,7 @@ class Group:
         jitter: float | None = None,
         start_at: datetime | None = None,
         end_at: datetime | None = None,
+        executor: str | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated function to run when `trigger` fires.
 
@@ -106,6 +113,11 @@ class Group:
             jitter: Start each scheduled run up to this many seconds late, at random.
             start_at: No firing before this aware instant (an Every's grid starts there).
             end_at: No firing after this aware instant.
+            executor: "process" runs the body in a worker process of the app's pool (for
+                CPU-heavy work: it cannot slow the scheduler down); the function must be
+                module-level, its dependencies' values and its result picklable (see
+                docs/executors.md). "thread" is the default of a plain def. Default: the
+                group's.
         """
         defaults = self._defaults
 
@@ -115,6 +127,10 @@ class Group:
             task_name = name if name is not None else qualified_name(func)
             _refuse_generator(func, task_name)
             injects = check_parameters(func, f"task {task_name!r}")
+            is_async = is_async_function(func)
+            chosen = executor
+            if chosen is None and not (self._executor == "thread" and is_async):
+                chosen = self._executor  # a group's "thread" is for its plain defs
             task = Task(
                 func=func,
                 trigger=trigger,
@@ -133,7 +149,8 @@ class Group:
                 end_at=end_at,
                 limiter=self._limiter,
                 injects=injects,
-                is_async=is_async_function(func),
+                is_async=is_async,
+                executor=chosen,
             )
             self._add(task)
             return func

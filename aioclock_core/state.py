@@ -20,13 +20,19 @@ class TaskState(str, Enum):
     PAUSED = "paused"
     FINISHED = "finished"
     """Its trigger is exhausted: it will not fire again."""
+    OVERRUN = "overrun"
+    """No run is going, but the worker thread of a run that already ended (timed out or
+    cancelled: Python cannot stop a thread) still runs, and holds the task's slot."""
 
 
-def task_state(*, running: int, paused: bool, finished: bool) -> TaskState:
-    """A task's state from its facts: a run going wins, then an exhausted trigger (it
-    will not fire again, paused or not), then a pause."""
+def task_state(*, running: int, paused: bool, finished: bool, overrunning: int = 0) -> TaskState:
+    """A task's state from its facts: a run going wins, then a thread still running for a
+    run that ended, then an exhausted trigger (it will not fire again, paused or not),
+    then a pause."""
     if running:
         return TaskState.RUNNING
+    if overrunning:
+        return TaskState.OVERRUN
     if finished:
         return TaskState.FINISHED
     if paused:
@@ -49,3 +55,6 @@ class TaskSnapshot:
     run_count: int
     failure_count: int
     paused: bool
+    overrunning_threads: int = 0
+    """Worker threads of this task's runs that already ended (timed out or cancelled) and
+    still run: each keeps its overlap slot and limiter token until its body returns."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import uuid
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from aioclock_core._processes import check_executor
 from aioclock_core._trigger_base import LONGEST_SECONDS, LONGEST_TEXT
 from aioclock_core.triggers import BaseTrigger
 
@@ -62,6 +64,8 @@ class Task:
         start_at: No firing before this instant; for Every, the grid's origin.
         end_at: No firing after this instant.
         limiter: Bounds the worker threads of a sync function (None: the app's limiter).
+        executor: Where the body runs: None (async def on the event loop, def in a worker
+            thread), "thread" or "process" (a worker process of the app's pool).
         provider: The dependency provider of the app the task belongs to.
         injects: Whether the function declares Depends (None: not inspected yet).
         is_async: Whether it is awaited on the loop (None: not inspected yet).
@@ -86,6 +90,7 @@ class Task:
     provider: Any = field(default=None, repr=False)
     injects: bool | None = field(default=None, repr=False)
     is_async: bool | None = field(default=None, repr=False)
+    executor: str | None = None
     id: uuid.UUID = field(init=False)
 
     def __post_init__(self) -> None:
@@ -99,6 +104,10 @@ class Task:
         self.id = task_id_for(self.name)
         where = f"task {self.name!r}"
         check_trigger(self.trigger, where)
+        is_async = self.is_async
+        if is_async is None:
+            is_async = inspect.iscoroutinefunction(self.func)
+        check_executor(self.executor, self.func, is_async, where)
         check_seconds(self.timeout, "timeout", where)
         check_seconds(self.misfire_grace_time, "misfire_grace_time", where)
         if (

@@ -82,8 +82,29 @@ class FakeClock(Clock):
             # Already due: runs on the loop's next turn, without waiting for advance().
             asyncio.get_running_loop().call_soon(_fire_unless_cancelled, timer)
             return timer
-        heapq.heappush(self._timers, (deadline.timestamp(), next(self._sequence), timer))
+        with self._lock:  # a worker thread may push a timer too (sleep_in_thread)
+            heapq.heappush(self._timers, (deadline.timestamp(), next(self._sequence), timer))
         return timer
+
+    def sleep_in_thread(self, seconds: float) -> None:
+        """Block the calling worker thread (a sync task's body) until the clock has been
+        advanced `seconds` past now. While it waits, the thread does not count as busy,
+        so `advance()` moves on; when the deadline comes, the clock lets it finish
+        before going further, as with any other firing."""
+        if seconds <= 0:
+            return
+        woken = threading.Event()
+
+        def wake() -> None:  # on the loop, at the deadline
+            with self._lock:
+                self._outside_work += 1  # busy again before it can run: settle() waits
+            woken.set()
+
+        with self._lock:
+            due = self._now + seconds
+            heapq.heappush(self._timers, (due, next(self._sequence), _FakeTimer(wake)))
+            self._outside_work -= 1
+        woken.wait()
 
     def work_started(self) -> None:
         with self._lock:
@@ -95,8 +116,9 @@ class FakeClock(Clock):
 
     def next_deadline(self) -> datetime | None:
         """The earliest pending deadline, if any."""
-        self._drop_cancelled()
-        return datetime.fromtimestamp(self._timers[0][0], UTC) if self._timers else None
+        with self._lock:
+            self._drop_cancelled()
+            return datetime.fromtimestamp(self._timers[0][0], UTC) if self._timers else None
 
     async def advance(
         self,
@@ -119,11 +141,12 @@ class FakeClock(Clock):
             raise ValueError(f"FakeClock.advance_to({instant}) is in the past (now {self.now()})")
         await self.settle()
         while True:
-            self._drop_cancelled()
-            if not self._timers or self._timers[0][0] > target:
-                break
-            due, _, timer = heapq.heappop(self._timers)
-            self._now = max(self._now, due)
+            with self._lock:
+                self._drop_cancelled()
+                if not self._timers or self._timers[0][0] > target:
+                    break
+                due, _, timer = heapq.heappop(self._timers)
+                self._now = max(self._now, due)
             timer.callback()
             await self.settle()
         self._now = target

@@ -27,6 +27,8 @@ from aioclock_core.events import (
     TaskRemoved,
     TaskRescheduled,
     TaskResumed,
+    ThreadOverran,
+    ThreadReturned,
 )
 from aioclock_core.runs import RunRecord, RunSink
 from clocktui.logbook import LogEntry
@@ -47,6 +49,8 @@ EVENT_KINDS = (
     TaskAdded,
     TaskRemoved,
     TaskRescheduled,
+    ThreadOverran,
+    ThreadReturned,
 )
 """What the console takes from the bus. Not RunStarted/RunFinished (runs come through
 its run sink) nor TaskScheduled (the console reads next firings when it draws), so the

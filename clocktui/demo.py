@@ -69,6 +69,21 @@ def sync_checksum() -> None:
     logger.info("checksums match")
 
 
+@app.task(trigger=Every(seconds=15), name="stuck sync", timeout=2)
+def stuck_sync() -> None:
+    # Times out after 2 s, but a thread cannot be stopped: it runs on for 4 s more,
+    # holding the task's slot (the console shows it overrun, the header counts it).
+    time.sleep(6)
+
+
+@app.task(trigger=Every(seconds=10), name="crunch numbers", executor="process")
+def crunch_numbers() -> int:
+    # CPU-heavy work in a worker process: it cannot delay any other task's firing.
+    total = sum(i * i for i in range(3_000_000))
+    logger.info("crunched: %d", total)
+    return total
+
+
 @app.task(trigger=Once(), name="warm cache")
 async def warm_cache() -> None:
     await asyncio.sleep(1)

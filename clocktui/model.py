@@ -20,11 +20,13 @@ from aioclock_core.events import (
     TaskRemoved,
     TaskRescheduled,
     TaskResumed,
+    ThreadOverran,
+    ThreadReturned,
 )
 from aioclock_core.runs import RunOutcome, RunRecord
 from aioclock_core.state import task_state
 from aioclock_core.task import Task
-from clocktui.formatting import inert
+from clocktui.formatting import inert, outcome_word
 
 __all__ = ["RECENT_RUNS", "SchedulerPhase", "TaskView", "ReplicaView", "Snapshot", "ConsoleModel"]
 
@@ -71,6 +73,8 @@ class TaskView:
     recent: deque[RunRecord] = field(default_factory=lambda: deque(maxlen=RECENT_RUNS))
     recent_changes: int = 0
     """Bumped whenever `recent` changes (a run finished, or history was loaded)."""
+    overrunning: int = 0
+    """Worker threads of its runs that ended (timed out, cancelled) and still run."""
 
     def __post_init__(self) -> None:
         # Names come from user code and are shown in many places: made inert once, here,
@@ -80,8 +84,22 @@ class TaskView:
 
     @property
     def state(self) -> str:
-        """``running``, ``paused``, ``finished`` or ``idle`` (the core's rule)."""
-        return task_state(running=self.running, paused=self.paused, finished=self.exhausted).value
+        """``running``, ``overrun``, ``paused``, ``finished`` or ``idle`` (the core's rule)."""
+        return task_state(
+            running=self.running,
+            paused=self.paused,
+            finished=self.exhausted,
+            overrunning=self.overrunning,
+        ).value
+
+    @property
+    def state_text(self) -> str:
+        """The state in words: an overrun says what happened to its run and its thread."""
+        if self.overrunning and not self.running:
+            ended = outcome_word(self.last_outcome) or "ended"
+            threads = "thread" if self.overrunning == 1 else f"{self.overrunning} threads"
+            return f"{ended}, {threads} still running"
+        return self.state
 
     @property
     def last_outcome(self) -> RunOutcome | None:
@@ -172,7 +190,7 @@ class ConsoleModel:
         serving): views filter and sort again."""
         self.replicas: list[ReplicaView] = []
         """The fleet's processes (empty unless the source is a fleet)."""
-        self._counts: tuple[int, tuple[int, int, int]] = (-1, (0, 0, 0))
+        self._counts: tuple[int, tuple[int, int, int, int]] = (-1, (0, 0, 0, 0))
         self.restart(tasks, SchedulerPhase.STARTING)
 
     def restart(self, tasks: Iterable[Task | TaskView], phase: SchedulerPhase) -> None:
@@ -235,6 +253,11 @@ class ConsoleModel:
                 if view is not None:
                     view.skip_count += event.count
                     view.last_skipped = event.at
+            elif isinstance(event, (ThreadOverran, ThreadReturned)):
+                view = self.tasks.get(event.task_id)
+                if view is not None:
+                    step = 1 if isinstance(event, ThreadOverran) else -1
+                    view.overrunning = max(0, view.overrunning + step)
             elif isinstance(event, (TaskPaused, TaskResumed)):
                 view = self.tasks.get(event.task_id)
                 if view is not None:
@@ -308,14 +331,16 @@ class ConsoleModel:
         self.version += 1
         return True
 
-    def counts(self) -> tuple[int, int, int]:
-        """How many tasks are running, paused and failing (counted once per `version`:
-        the header asks on every redraw)."""
+    def counts(self) -> tuple[int, int, int, int]:
+        """How many tasks are running, paused and failing, and how many worker threads of
+        ended runs still run (counted once per `version`: the header asks on every
+        redraw)."""
         if self._counts[0] != self.version:
-            running = paused = failing = 0
+            running = paused = failing = threads = 0
             for view in self.tasks.values():
                 running += view.running > 0
                 paused += view.paused
                 failing += view.failing
-            self._counts = (self.version, (running, paused, failing))
+                threads += view.overrunning
+            self._counts = (self.version, (running, paused, failing, threads))
         return self._counts[1]

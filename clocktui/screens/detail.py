@@ -119,7 +119,7 @@ class DetailScreen(Screen[None]):
         rows = [
             ("Trigger", view.trigger),
             ("Group", view.group or "–"),
-            ("State", view.state),
+            ("State", view.state_text),
             ("Timeout", format_duration(view.timeout) if view.timeout else "none"),
             ("Next run", format_instant(view.next_fire_time, now, console.zone) or "–"),
             ("Runs", f"{view.run_count}  ({view.failure_count} failed, {view.skip_count} skipped)"),
@@ -128,7 +128,7 @@ class DetailScreen(Screen[None]):
         text = Text()
         for label, value in rows:
             text.append(f"{label:<9}", "bold")
-            text.append(f"{value}\n", "red" if label == "State" and view.failing else "")
+            text.append(f"{value}\n", _state_style(view) if label == "State" else "")
         text.rstrip()
         return text
 
@@ -201,3 +201,9 @@ class DetailScreen(Screen[None]):
 
     def action_cancel(self) -> None:
         self.console.controller.cancel(self.view)
+
+
+def _state_style(view: TaskView) -> str:
+    if view.overrunning:
+        return "bold yellow"
+    return "red" if view.failing else ""

@@ -133,7 +133,7 @@ class MainScreen(Screen[None]):
             self.console.controller.toggle_pause(view)
 
     def action_pause_all(self) -> None:
-        _, paused, _ = self.console.model.counts()
+        _, paused, _, _ = self.console.model.counts()
         if paused == len(self.console.model.tasks):
             self.console.controller.resume_all()
         else:

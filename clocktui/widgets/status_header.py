@@ -1,4 +1,5 @@
-"""StatusHeader: app name, the scheduler's clock, its phase and the task counts."""
+"""StatusHeader: app name, the scheduler's clock, its phase, the task counts and the
+worker threads still running for runs that ended."""
 
 from __future__ import annotations
 
@@ -40,11 +41,20 @@ class StatusHeader(Widget):
         self.zone = zone
         self._drawn: tuple[object, ...] | None = None
 
-    def _state(self) -> tuple[str, SchedulerPhase, int, int, int, int, str | None]:
-        running, paused, failing = self.model.counts()
+    def _state(self) -> tuple[str, SchedulerPhase, int, int, int, int, int, str | None]:
+        running, paused, failing, threads = self.model.counts()
         clock = format_clock(self.now(), self.zone)
         model = self.model
-        return clock, model.phase, len(model.tasks), running, paused, failing, model.history_failure
+        return (
+            clock,
+            model.phase,
+            len(model.tasks),
+            running,
+            paused,
+            failing,
+            threads,
+            model.history_failure,
+        )
 
     def redraw_changed(self) -> None:
         """Redraw if the clock's second, the phase or a count changed since the last draw
@@ -54,8 +64,14 @@ class StatusHeader(Widget):
 
     def render(self) -> Text:
         state = self._drawn = self._state()
-        clock, phase, tasks, running, paused, failing, history_failure = state
+        clock, phase, tasks, running, paused, failing, threads, history_failure = state
         warning = ("  ⚠ history not written (see the log)", "bold red") if history_failure else ""
+        # Shown only while there are any: threads of timed-out runs that cannot be stopped.
+        overrun = (
+            ("  ", (f"{threads} thread{'s' * (threads != 1)} still running", "bold yellow"))
+            if threads
+            else ()
+        )
         return Text.assemble(
             (f" {self.app_name} ", "bold reverse"),
             "  ",
@@ -71,6 +87,7 @@ class StatusHeader(Widget):
             (f"{paused} paused", "yellow" if paused else "dim"),
             "  ",
             (f"{failing} failing", "bold red" if failing else "dim"),
+            *overrun,
             warning,
             no_wrap=True,
             overflow="ellipsis",

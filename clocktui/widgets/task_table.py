@@ -97,6 +97,7 @@ class TaskTable(ScrollView, can_focus=True):
         "task-table--failing",
         "task-table--paused",
         "task-table--running",
+        "task-table--overrun",
         "task-table--finished",
         "task-table--ok",
         "task-table--dim",
@@ -414,6 +415,7 @@ _STATE_CLASSES = {
     "running": "task-table--running",
     "paused": "task-table--paused",
     "finished": "task-table--finished",
+    "overrun": "task-table--overrun",
 }
 _LINES_KEPT = 512
 """Rendered rows remembered (a few screens' worth; the cache is emptied when full)."""

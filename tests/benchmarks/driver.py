@@ -12,7 +12,7 @@ from pathlib import Path
 from .machine import describe_machine
 from .peers import BENCH_DIR, PEERS_BY_ID, PROJECT_ROOT
 from .plan import Case, build_plan
-from .report import render
+from .report import render, splice
 from .results import CaseResult, RunRecord, load, save
 from .runner import Outcome, measure, scrub
 from .sections import keep_blocks
@@ -125,12 +125,18 @@ def run(args: argparse.Namespace) -> int:
             seconds=time.monotonic() - started,
             results=results,
         )
+        rerun = record
         if (args.only or args.peers) and not args.quick and RESULTS_FILE.exists():
             record = merge_rerun(load(RESULTS_FILE), record)
         save(record, RESULTS_FILE)
     REPORT_FILE.parent.mkdir(parents=True, exist_ok=True)
     previous = REPORT_FILE.read_text() if REPORT_FILE.exists() else ""
-    REPORT_FILE.write_text(keep_blocks(previous, render(record)))
+    if (args.only or args.peers) and not (args.report_only or args.quick) and previous:
+        # A partial rerun puts its own sections into the report; the cache may hold less
+        # than the report shows (a fresh checkout has none), so it is not rendered whole.
+        REPORT_FILE.write_text(splice(previous, rerun))
+    else:
+        REPORT_FILE.write_text(keep_blocks(previous, render(record)))
     say(f"wrote {REPORT_FILE.relative_to(PROJECT_ROOT)}")
     if not (args.report_only or args.quick or args.only or args.peers):
         from .extras import main as run_extras  # console, history and coordination

@@ -34,8 +34,10 @@ PEERS: tuple[Peer, ...] = (
         distribution="clocktui",
         import_statement="import aioclock_core",
         caveat=(
-            "Every(seconds=P, first_run_strategy='immediate'|'wait'); fixed rate on "
-            "serve start + k·P. No per-task start time, so random phasing is n/a."
+            "Every(seconds=P, first_run_strategy='immediate'|'wait'), "
+            "AioClock.interval_origin = t0: fixed rate on t0 + k·P (sections measured "
+            "before 2026-12-02: on serve start + k·P). No per-task start time, so random "
+            "phasing is n/a. The process-executor row: executor='process'."
         ),
     ),
     Peer(

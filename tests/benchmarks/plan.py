@@ -10,6 +10,17 @@ FULL_SECONDS = {1: 4.0, 100: 3.0, 1_000: 3.0, 10_000: 20.0}
 QUICK_SECONDS = {1: 3.0, 100: 3.0, 1_000: 3.0, 10_000: 5.0}
 
 
+BLOCKING_VARIANTS = (
+    ("async", "loop blocked 0.5 s", ALL_PEERS),
+    ("thread", "thread burns CPU 0.5 s", ALL_PEERS),
+    # Ours with executor="process"; the floor with a one-worker ProcessPoolExecutor.
+    ("process", "process burns CPU 0.5 s", ("ours", "floor")),
+    # The 0.1 s task alone: the lateness every other variant is compared to.
+    ("alone", "nothing else running", ("ours", "floor")),
+)
+"""(variant, row label, peers) of the blocking workload."""
+
+
 @dataclass(frozen=True)
 class Case:
     """One row group of the report: a workload with fixed parameters, run on several peers."""
@@ -66,7 +77,7 @@ def build_plan(quick: bool, reps: int | None) -> list[Case]:
     cases.append(
         Case("drift", "0.2 s task, 50 ms body", "drift", (f"--duration={drift_cap}",), reps, 60)
     )
-    for variant, label in (("async", "loop blocked 0.5 s"), ("thread", "thread burns CPU 0.5 s")):
+    for variant, label, peers in BLOCKING_VARIANTS:
         cases.append(
             Case(
                 f"blocking-{variant}",
@@ -75,6 +86,7 @@ def build_plan(quick: bool, reps: int | None) -> list[Case]:
                 (f"--variant={variant}", f"--duration={block}"),
                 reps,
                 block + 60,
+                peers,
             )
         )
     startup_reps = max(reps, 5) if not quick else 1

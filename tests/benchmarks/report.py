@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .losses import where_we_lose
+from .losses import losses_in, where_we_lose
 from .peers import PEERS, PEERS_BY_ID
 from .results import CaseResult, RunRecord
 from .tables import LAYOUTS, footnotes, render_table
@@ -25,9 +25,12 @@ among the real schedulers (the floor is a reference, not a contestant).
   again before recording stopped are "never served" and carry no lateness value.
 - **Fixed delay is charged as lateness.** aioclock sleeps a full period after each run ends,
   so its start times drift away from the grid; that drift is counted as lateness on purpose.
-  Ours and aioclock have no start-time option, so their serve() is started exactly at `t0`
-  and their first run is `first_run_strategy="immediate"` (`"wait"` for a task whose first
-  firing is `t0 + period`); the wake-up delay of that start counts as lateness too.
+  Ours and aioclock have no per-task start time, so their serve() is started exactly at
+  `t0` and their first run is `first_run_strategy="immediate"` (`"wait"` for a task whose
+  first firing is `t0 + period`). Aioclock's grid starts at that start, so the wake-up delay
+  of the start counts as lateness too; ours sets its start-time option `interval_origin=t0`
+  (grid `t0 + k·period`; sections measured before 2026-12-02 did not, and carry that
+  delay).
 - **Expected runs** = grid instants in the window [t0, t0 + duration); runs = runs that claimed
   one of those instants (the worker records one extra period for late runs).
 - **CPU** = process user+sys (`time.process_time()`, all threads) from t0 + 1 s to the end of
@@ -40,7 +43,10 @@ among the real schedulers (the floor is a reference, not a contestant).
   50 runs, and drift = 50th start − (1st start + 49 × 0.2 s).
 - **Blocking**: a 0.1 s task beside a 2 s task that either calls `time.sleep(0.5)` inside an
   async body (blocks the loop) or is a sync function burning CPU for 0.5 s (run in a worker
-  thread by every scheduler; the floor uses `asyncio.to_thread`). Lateness of the 0.1 s task.
+  thread by every scheduler; the floor uses `asyncio.to_thread`), or, for ours, burns it in
+  a worker process (`executor="process"`; the floor uses a one-worker spawn
+  `ProcessPoolExecutor`); and the 0.1 s task alone, as the reference. Lateness of the 0.1 s
+  task.
 - **Startup**: import = `time.perf_counter()` around the import statement in a fresh
   interpreter; first run = parent's `time.time()` just before spawning the worker to the
   body's `time.time()` of a task with an immediate first run (includes interpreter start).
@@ -124,3 +130,42 @@ def render(record: RunRecord) -> str:
         RERUN,
     ]
     return "\n".join(lines)
+
+
+def splice(previous: str, record: RunRecord) -> str:
+    """`previous` (the whole report) with the sections of `record`, a partial rerun that
+    had no cached results to merge into, put in: their tables replaced (or added after
+    their family's), the rerun peers' versions, the method and the losses of those
+    sections updated, and the first line saying what was rerun when."""
+    head, *chunks = previous.split("\n## ")
+    sections = {chunk.split("\n", 1)[0]: chunk for chunk in chunks}
+    order = [chunk.split("\n", 1)[0] for chunk in chunks]
+    rerun = sorted({result.case.section for result in record.results})
+    head = head.replace(" UTC in ", f"; {', '.join(rerun)} rerun {record.started_utc} UTC in ", 1)
+    for peer in PEERS:
+        if peer.id in record.versions:
+            row = f"| {peer.title} | {record.versions[peer.id]} | {peer.caveat} |"
+            lines = sections["Schedulers"].split("\n")
+            sections["Schedulers"] = "\n".join(
+                row if line.startswith(f"| {peer.title} |") else line for line in lines
+            )
+    sections["Method"] = f"Method\n\n{METHOD}"
+    by_section: dict[str, list[CaseResult]] = {}
+    for result in record.results:
+        by_section.setdefault(result.case.section, []).append(result)
+    for name, results in by_section.items():
+        title = LAYOUTS[name].title
+        if title not in sections:
+            family = [LAYOUTS[key].title for key in LAYOUTS if key.split("-")[0] in name]
+            after = max((order.index(t) for t in family if t in order), default=len(order) - 3)
+            order.insert(after + 1, title)
+        sections[title] = section(results).removeprefix("## ") + "\n"
+    stale = tuple(f"- {name} " for name in rerun)
+    losses = [
+        line
+        for line in sections["Where we lose"].rstrip("\n").split("\n")
+        if not line.startswith(stale)
+    ]
+    fresh = [f"- {line}" for result in record.results for line in losses_in(result)]
+    sections["Where we lose"] = "\n".join([*losses, *fresh]) + "\n"
+    return "\n## ".join([head, *(sections[title] for title in order)])

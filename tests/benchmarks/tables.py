@@ -65,6 +65,18 @@ LAYOUTS: dict[str, SectionLayout] = {
         "p99_ms",
         True,
     ),
+    "blocking-process": SectionLayout(
+        "0.1 s task beside a task burning CPU 0.5 s every 2 s in a worker process",
+        LATENESS_COLUMNS[:3],
+        "p99_ms",
+        True,
+    ),
+    "blocking-alone": SectionLayout(
+        "0.1 s task with nothing else running (the reference of the blocking sections)",
+        LATENESS_COLUMNS[:3],
+        "p99_ms",
+        True,
+    ),
     "startup-import": SectionLayout(
         "Import time", (Column("import ms", "import_ms", 1),), "import_ms"
     ),

@@ -108,3 +108,19 @@ def test_a_cancelled_run_is_not_a_failure_in_the_console_either() -> None:
     model.apply_runs([ended(started(task_id, START), outcome=RunOutcome.CANCELLED)])
     view = model.tasks[task_id]
     assert not view.failing and view.failure_count == 0
+
+
+def test_a_timed_out_run_whose_thread_still_runs_shows_as_overrun_until_it_returns() -> None:
+    from aioclock_core.events import ThreadOverran, ThreadReturned
+
+    model, task_id = model_of_one_task()
+    run = ended(started(task_id, START), seconds=5, outcome=RunOutcome.TIMED_OUT)
+    model.apply_runs([replace(run, ended_at=None, duration=None, outcome=None), run])
+    model.apply([ThreadOverran(START, run)])
+    view = model.tasks[task_id]
+
+    assert (view.state, view.state_text) == ("overrun", "timed out, thread still running")
+    assert model.counts()[3] == 1
+
+    model.apply([ThreadReturned(START + timedelta(seconds=30), run, 25.0)])
+    assert (view.state, model.counts()[3]) == ("idle", 0)

@@ -5,8 +5,9 @@ an ``if __name__ == "__main__":`` guard shows how to start an app without starti
 here), compiled under the filename ``docs/<file>.md:block<N>`` (N counts the file's
 python blocks from 1) with line numbers matching the Markdown file, so a failure points
 at the line of the guide. A block whose first line is ``# continued`` runs after the
-blocks it continues, in their namespace. Blocks may call ``asyncio.run``; each has a
-few seconds before it is interrupted.
+blocks it continues, in their namespace. A block whose first line is
+``# requires: NAME`` is skipped when the package NAME is not installed (Flask). Blocks
+may call ``asyncio.run``; each has a few seconds before it is interrupted.
 
 Fences that must not run use another language (```text, ```bash); a bare ``` fence
 is refused, so no example is skipped by accident.
@@ -31,6 +32,7 @@ EXCLUDED = {"benchmarks.md"}  # measured tables, owned by the benchmark runner
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 ALLOWED_LANGUAGES = {"python", "text", "bash", "console", "toml", "sql"}
 CONTINUED = "# continued"
+REQUIRES = re.compile(r"^# requires: ([\w.]+)$")
 MODULE_NAME = "example"
 BLOCK_TIMEOUT = 5.0
 """Real seconds one block (with the blocks it continues) may take."""
@@ -52,6 +54,12 @@ class Block:
     @property
     def continues(self) -> bool:
         return self.code.lstrip().startswith(CONTINUED)
+
+    @property
+    def requires(self) -> str | None:
+        """The package this block needs, if its first line names one."""
+        match = REQUIRES.match(self.code.lstrip().split("\n", 1)[0])
+        return match.group(1) if match else None
 
 
 def pages() -> list[Path]:
@@ -95,6 +103,11 @@ def _too_slow(signum: int, frame: FrameType | None) -> None:
 
 @pytest.mark.parametrize("block", ALL_BLOCKS, ids=[b.filename for b in ALL_BLOCKS])
 def test_docs_example_runs(block: Block) -> None:
+    import importlib.util
+
+    for part in chain(block):
+        if part.requires and importlib.util.find_spec(part.requires) is None:
+            pytest.skip(f"{part.filename} needs {part.requires}, which is not installed")
     module = ModuleType(MODULE_NAME)  # a real module: pydantic looks models' modules up
     saved = sys.modules.get(MODULE_NAME)
     sys.modules[MODULE_NAME] = module
@@ -128,6 +141,8 @@ def test_the_guide_has_its_pages() -> None:
         "control.md",
         "testing.md",
         "migrating.md",
+        "executors.md",
+        "sync-code.md",
     }
     assert expected <= names
 

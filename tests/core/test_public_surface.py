@@ -15,6 +15,7 @@ AIOCLOCK_NAMES = {
 
 PUBLIC_MODULES = [
     "aioclock_core.api",
+    "aioclock_core.background",
     "aioclock_core.events",
     "aioclock_core.exceptions",
     "aioclock_core.logs",

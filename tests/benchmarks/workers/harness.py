@@ -53,6 +53,8 @@ class TaskSpec:
     first: float
     func: Callable[[int], Any]
     is_async: bool
+    executor: str | None = None
+    """"process": run `func` (module-level, no argument) in a worker process."""
 
     def bound(self) -> Callable[[], Any]:
         """A zero-argument function (async if `func` is) that calls `func(index)`."""
@@ -119,9 +121,18 @@ async def block_loop(index: int) -> None:
 
 def burn_cpu(index: int) -> None:
     record((now(), index))
+    burn_cpu_in_process()
+
+
+def burn_cpu_in_process() -> float:
+    """The blocker of the process variant: module-level and without arguments, so a
+    worker process imports it by name. Its start is recorded by the adapter (the
+    worker's list is not ours); it returns it anyway."""
+    started = now()
     deadline = time.perf_counter() + BLOCKER_SECONDS
     while time.perf_counter() < deadline:
         pass
+    return started
 
 
 async def start_serving(adapter: Adapter, t0: float) -> asyncio.Task[None]:
@@ -190,10 +201,13 @@ async def run_drift(adapter: Adapter, args: argparse.Namespace) -> dict[str, Any
 async def run_blocking(adapter: Adapter, args: argparse.Namespace) -> dict[str, Any]:
     await adapter.open()
     t0 = round(now() + args.lead, 3)
-    blocker, is_async = (block_loop, True) if args.variant == "async" else (burn_cpu, False)
     await adapter.add(TaskSpec("ticker", 0, BLOCKING_PERIOD, t0, record_start, True), t0)
     first_block = t0 + BLOCKER_PERIOD
-    await adapter.add(TaskSpec("blocker", 1, BLOCKER_PERIOD, first_block, blocker, is_async), t0)
+    if args.variant != "alone":  # "alone": the ticker with nothing else running
+        blocker, is_async, executor = BLOCKERS[args.variant]
+        await adapter.add(
+            TaskSpec("blocker", 1, BLOCKER_PERIOD, first_block, blocker, is_async, executor), t0
+        )
     serving = await start_serving(adapter, t0)
     await sleep_until(t0 + args.duration + BLOCKING_PERIOD)
     serving.cancel()
@@ -203,6 +217,14 @@ async def run_blocking(adapter: Adapter, args: argparse.Namespace) -> dict[str, 
         "duration": args.duration,
         "starts": relative_starts(t0),
     }
+
+
+BLOCKERS: dict[str, tuple[Callable[..., Any], bool, str | None]] = {
+    "async": (block_loop, True, None),
+    "thread": (burn_cpu, False, None),
+    "process": (burn_cpu_in_process, False, "process"),
+}
+"""--variant of the blocking workload: (blocker, is async, executor)."""
 
 
 async def run_first_run(adapter: Adapter, args: argparse.Namespace) -> dict[str, Any]:
@@ -229,7 +251,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--workload", required=True)
     parser.add_argument("--n", type=int, default=1)
     parser.add_argument("--phasing", choices=["aligned", "random"], default="aligned")
-    parser.add_argument("--variant", choices=["async", "thread"], default="async")
+    parser.add_argument(
+        "--variant", choices=["async", "thread", "process", "alone"], default="async"
+    )
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--lead", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=1)

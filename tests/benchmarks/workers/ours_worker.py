@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from harness import TaskSpec, main
+from harness import TaskSpec, main, record
 from ours_simulated import run_simulated_week, run_simulation_ahead
 
 from aioclock_core import AioClock, Every
+from aioclock_core.runs import RunRecord, RunSink
+
+
+class RecordStarts(RunSink):
+    """Records the starts of a process task's runs (its body's own record is in another
+    process): the parent's start of each successful run."""
+
+    def __init__(self, name: str, index: int) -> None:
+        self.name, self.index = name, index
+
+    @property
+    def wants_started(self) -> bool:
+        return False
+
+    def deliver(self, runs: Sequence[RunRecord]) -> None:
+        for run in runs:
+            if run.task_name == self.name and run.outcome is not None and not run.failed:
+                record((run.started_at.timestamp(), self.index))
 
 
 class OursAdapter:
@@ -23,12 +42,17 @@ class OursAdapter:
         return None
 
     async def add(self, spec: TaskSpec, t0: float) -> None:
+        trigger = Every(seconds=spec.period)
         start_at = datetime.fromtimestamp(spec.first, tz=timezone.utc)
         # Task ids derive from the function's qualified name, the same for every
         # closure the harness makes, so each task needs its own name.
-        self.app.task(trigger=Every(seconds=spec.period), name=spec.name, start_at=start_at)(
-            spec.bound()
-        )
+        if spec.executor == "process":
+            self.app.task(trigger=trigger, name=spec.name, executor="process", start_at=start_at)(
+                spec.func
+            )
+            self.app.add_run_sink(RecordStarts(spec.name, spec.index))
+            return
+        self.app.task(trigger=trigger, name=spec.name, start_at=start_at)(spec.bound())
 
     async def serve(self) -> None:
         await self.app.serve()
