@@ -9,6 +9,7 @@ HEARTBEAT/LIVENESS (seconds), SWEEP (store's abandoned-run sweep interval).
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
 import os
 import signal
@@ -70,4 +71,7 @@ async def main() -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    # SIGUSR1 dumps every thread's stack to stderr (the test's log): a replica that does
+    # not stop says where it hangs before it is killed.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     asyncio.run(main())

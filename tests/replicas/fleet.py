@@ -56,6 +56,8 @@ class Replica:
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGUSR1)  # its stacks into the log, then kill
+            time.sleep(1.0)
             self.process.kill()
             self.process.wait()
             raise AssertionError(f"replica {self.name} did not stop:\n{self.logs()}") from None
