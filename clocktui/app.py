@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime, timezone, tzinfo
+from pathlib import Path
 from typing import ClassVar
 from uuid import UUID
 
@@ -18,7 +19,6 @@ from textual.timer import Timer
 
 from aioclock_core import AioClock
 from aioclock_core.events import RunSkipped, TaskPaused, TaskResumed
-from aioclock_core.runs import RunRecord
 from clocktui.bridge import (
     Bridge,
     CommandAnswered,
@@ -28,18 +28,18 @@ from clocktui.bridge import (
     RunsArrived,
 )
 from clocktui.control import Controller
-from clocktui.formatting import outcome_word
+from clocktui.failure_toasts import FailureToasts
 from clocktui.host import Host
 from clocktui.logbook import LogBook
 from clocktui.model import RECENT_RUNS, ConsoleModel, SchedulerPhase
 from clocktui.palette import TaskCommands
+from clocktui.screens.confirm import ConfirmScreen
 from clocktui.screens.main import MainScreen
 from clocktui.seeding import HistoryLoaded, request_history
+from clocktui.widgets.status_header import StatusHeader
 
 __all__ = ["ClockConsole", "make_app"]
 
-_NOTIFY_AT_MOST = 3
-"""Failure notifications per batch; more are summed up in one."""
 _PLAN_CHANGING = (TaskPaused, TaskResumed, RunSkipped)
 """Events after which a task's next firing is read again."""
 _RUNS_STUCK = 1.5
@@ -57,8 +57,8 @@ class ClockConsole(App[int]):
     CSS_PATH = "clocktui.tcss"
     COMMANDS = App.COMMANDS | {TaskCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding("q", "ask_quit", "Quit…"),
+        Binding("ctrl+q", "quit", "Quit at once", show=False, priority=True),
     ]
 
     def __init__(
@@ -69,7 +69,8 @@ class ClockConsole(App[int]):
         paused: bool = False,
         handle_signals: bool = False,
         capture_logs: bool = True,
-        redraw_interval: float = 0.25,
+        redraw_interval: float = 0.1,
+        screenshot_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.target = target
@@ -85,6 +86,8 @@ class ClockConsole(App[int]):
         self.redraw_interval = redraw_interval
         """Seconds between two redraws of the table for model changes (countdowns tick
         every second on their own)."""
+        self.screenshot_dir = screenshot_dir or Path.cwd()
+        self.failure_toasts = FailureToasts(self)
         self.quitting = False
         self._planned_all = 0.0
 
@@ -115,6 +118,29 @@ class ClockConsole(App[int]):
     def on_unmount(self) -> None:
         self.bridge.close()
         self.host.stop(grace=0, timeout=2.0)
+
+    def action_ask_quit(self) -> None:
+        """Quit, asking first while runs are in flight (they would be cut short)."""
+        running = sum(view.running for view in self.model.tasks.values())
+        if not running or self.quitting or self.host.stopped:
+            self.action_quit()
+            return
+        grace = f"{self.target.shutdown_grace:g} s"
+        if running == 1:
+            question = f"Quit? 1 run is in flight: it gets {grace} to finish, then is cancelled."
+        else:
+            question = (
+                f"Quit? {running:,} runs are in flight: they get {grace} to finish, then the "
+                "rest are cancelled."
+            )
+        self.push_screen(
+            ConfirmScreen(
+                question,
+                key="q",
+                verb="Quit",
+            ),
+            lambda quit: self.action_quit() if quit else None,
+        )
 
     def action_quit(self) -> None:  # type: ignore[override]
         """Stop the scheduler gracefully, then exit; a second quit exits at once."""
@@ -160,13 +186,13 @@ class ClockConsole(App[int]):
                 tick()
 
     def on_runs_arrived(self, message: RunsArrived | None) -> None:
-        if message is not None:  # a burst just ended
+        if message is not None and message.burst_over:
             self._beat_from(_BEAT_AFTER_BURST)
         failures, touched = self.model.apply_runs(self.bridge.drain_runs())
         # Right after a burst is the moment to read every next firing, if it is time.
         if not self._plan_all_if_due(0.0):
             self._plan(touched)
-        self._notify(failures)
+        self.failure_toasts.add(failures)
         self._model_changed()
 
     def on_events_arrived(self, message: EventsArrived) -> None:
@@ -203,18 +229,6 @@ class ClockConsole(App[int]):
         if tasks is None and self.model.version != before:
             self._model_changed()
 
-    def _notify(self, failures: Sequence[RunRecord]) -> None:
-        for failure in failures[:_NOTIFY_AT_MOST]:
-            error = failure.error_type or outcome_word(failure.outcome)
-            self.notify(
-                f"{failure.task_name} {outcome_word(failure.outcome)}: {error}",
-                title="Run failed",
-                severity="error",
-                markup=False,
-            )
-        if len(failures) > _NOTIFY_AT_MOST:
-            self.notify(f"… and {len(failures) - _NOTIFY_AT_MOST} more failures", severity="error")
-
     def load_history(self, task_ids: list[UUID], limit: int = RECENT_RUNS) -> None:
         """Fold the tasks' runs of earlier sessions into the model (answered later)."""
         request_history(self.target, self.host.loop, self, task_ids, limit)
@@ -233,8 +247,20 @@ class ClockConsole(App[int]):
                 handler(entries)
 
     def on_command_answered(self, message: CommandAnswered) -> None:
-        severity: SeverityLevel = message.severity  # type: ignore[assignment]
-        self.notify(message.text, severity=severity, timeout=3, markup=False)
+        # The row shows what a command did; its answer goes in the header, not a toast.
+        headers = self.screen.query(StatusHeader)
+        for header in headers:
+            header.flash(message.text, message.severity)
+        if not headers:
+            severity: SeverityLevel = message.severity  # type: ignore[assignment]
+            self.notify(message.text, severity=severity, timeout=3, markup=False)
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """Screenshots go to `screenshot_dir` (the current directory unless the CLI's
+        --screenshot-dir says otherwise), not the Downloads folder; a toast says where."""
+        return super().deliver_screenshot(filename, path or str(self.screenshot_dir), time_format)
 
     def on_host_stopped(self, _: HostStopped) -> None:
         if self.host.error is not None:
@@ -269,7 +295,8 @@ def make_app(
     paused: bool = False,
     handle_signals: bool = False,
     capture_logs: bool = True,
-    redraw_interval: float = 0.25,
+    redraw_interval: float = 0.1,
+    screenshot_dir: Path | None = None,
 ) -> ClockConsole:
     """Build the console for `target` (used by the CLI and the tests).
 
@@ -280,6 +307,8 @@ def make_app(
         handle_signals: Quit gracefully on SIGINT and SIGTERM (the CLI sets it).
         capture_logs: Show log records in the log panes (a handler on the root logger).
         redraw_interval: Seconds between two redraws of the table for runs and events.
+        screenshot_dir: Where the palette's Screenshot command saves (default: the
+            current directory).
     """
     return ClockConsole(
         target,
@@ -288,4 +317,5 @@ def make_app(
         handle_signals=handle_signals,
         capture_logs=capture_logs,
         redraw_interval=redraw_interval,
+        screenshot_dir=screenshot_dir,
     )

@@ -4,12 +4,15 @@ Runs, the bulk of the traffic (two per firing), come as `RunRecord`s through a r
 (`AioClock.add_run_sink`: one deque extend per batch on the loop, no event built); the
 rarer events come from the bus (pauses, skips, the scheduler's phases, blocked loops). Each
 kind is batched: at most one `RunsArrived`, `EventsArrived` and `LogsArrived` waits in
-the UI's queue, and the UI drains the buffer when it handles it. Only Textual's
-thread-safe, non-blocking `post_message` is used, never `call_from_thread`.
+the UI's queue, and the UI drains the buffer when it handles it. Runs wake the UI when a
+burst of them ends, and within `RUN_LATENCY` while a burst (or a long run) goes on; log
+records pass a `LogIntake` (bounded, dropped past a rate). Only Textual's thread-safe,
+non-blocking `post_message` is used, never `call_from_thread`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -32,7 +35,10 @@ from aioclock_core.events import (
     TaskResumed,
 )
 from aioclock_core.runs import RunRecord, RunSink
+from clocktui.log_intake import LogIntake
 from clocktui.logbook import LogEntry
+from clocktui.output_capture import PrintCapture
+from clocktui.restart_summary import MissedWhileStopped
 
 __all__ = [
     "EventsArrived",
@@ -42,7 +48,11 @@ __all__ = [
     "HostStopped",
     "Bridge",
     "EVENT_KINDS",
+    "RUN_LATENCY",
 ]
+
+RUN_LATENCY = 0.03
+"""Seconds at most between a run starting or ending and the UI hearing of it."""
 
 EVENT_KINDS = (
     SchedulerStarted,
@@ -68,7 +78,12 @@ class EventsArrived(Message):
 
 
 class RunsArrived(Message):
-    """Runs started or ended: call `Bridge.drain_runs()`."""
+    """Runs started or ended: call `Bridge.drain_runs()`. `burst_over`: the scheduler has
+    no run in flight (else runs keep coming and this is a `RUN_LATENCY` wake-up)."""
+
+    def __init__(self, burst_over: bool = True) -> None:
+        super().__init__()
+        self.burst_over = burst_over
 
 
 class LogsArrived(Message):
@@ -97,7 +112,8 @@ class _LogForwarder(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._bridge.add_log(LogEntry.of(record, self._bridge.app.clock.now()))
+            now = self._bridge.app.clock.now
+            self._bridge.logs.offer(lambda: LogEntry.of(record, now()))
         except Exception:
             self.handleError(record)
 
@@ -112,6 +128,7 @@ class _RunFeed(RunSink):
 
     def deliver(self, runs: Sequence[RunRecord]) -> None:
         self._bridge._runs.extend(runs)
+        self._bridge._runs_delivered()
 
     def idle(self) -> None:
         self._bridge._runs_idle()
@@ -124,17 +141,21 @@ class Bridge:
         self.app = app
         self.target = target
         self._lock = threading.Lock()
-        self._logs: list[LogEntry] = []
+        self.logs = LogIntake(lambda: self.target.post_message(LogsArrived()))
+        """Where log records wait for the UI (bounded; dropped past a rate)."""
         self._events: list[Event] = []
         self._events_posted = False
         self._runs: deque[RunRecord] = deque()
         self._runs_posted = False
+        self._runs_wake_armed = False
         self.last_idle = time.monotonic()
         self._subscription: Subscription | None = None
         self._runs_watch: Subscription | None = None
         self._handler = _LogForwarder(self)
         self._silenced: list[tuple[logging.Handler, int]] = []
         self._root_level: int | None = None
+        self._prints = PrintCapture()
+        self._missed: MissedWhileStopped | None = None
 
     def connect(self, *, capture_logs: bool = True) -> None:
         """Start forwarding; call before the app serves so no event is missed."""
@@ -149,6 +170,8 @@ class Bridge:
                 self._root_level = root.level
                 root.setLevel(logging.INFO)
             self._silence_console_handlers(root)
+            self._missed = MissedWhileStopped.attach(self._handler, self.app.clock.now())
+            self._prints.install()
 
     def close(self) -> None:
         """Stop forwarding and restore the logging configuration."""
@@ -156,6 +179,10 @@ class Bridge:
             if subscription is not None:
                 subscription.close()
         self._subscription = self._runs_watch = None
+        self._prints.uninstall()
+        if self._missed is not None:
+            self._missed.detach()
+            self._missed = None
         root = logging.getLogger()
         root.removeHandler(self._handler)
         if self._root_level is not None:
@@ -182,6 +209,19 @@ class Bridge:
             self._runs_posted = True
             self.target.post_message(RunsArrived())
 
+    def _runs_delivered(self) -> None:
+        # Waking the UI per batch would make it fight a burst for the interpreter; one
+        # timer per RUN_LATENCY bounds how long a run waits when no idle comes soon.
+        if not self._runs_posted and not self._runs_wake_armed:
+            self._runs_wake_armed = True
+            asyncio.get_running_loop().call_later(RUN_LATENCY, self._runs_waited)
+
+    def _runs_waited(self) -> None:
+        self._runs_wake_armed = False
+        if self._runs and not self._runs_posted:
+            self._runs_posted = True
+            self.target.post_message(RunsArrived(burst_over=False))
+
     @property
     def runs_pending(self) -> bool:
         """Whether runs wait to be drained, or a RunsArrived is on its way."""
@@ -205,19 +245,9 @@ class Bridge:
             self._events_posted = False
         return events
 
-    def add_log(self, entry: LogEntry) -> None:
-        """Buffer `entry` (any thread); the first of a burst wakes the UI."""
-        with self._lock:
-            self._logs.append(entry)
-            first = len(self._logs) == 1
-        if first:
-            self.target.post_message(LogsArrived())
-
     def drain_logs(self) -> list[LogEntry]:
-        """Take every buffered record (UI thread)."""
-        with self._lock:
-            entries, self._logs = self._logs, []
-        return entries
+        """Take every record let through since the last drain (UI thread)."""
+        return self.logs.drain(self.app.clock.now())
 
     def _silence_console_handlers(self, root: logging.Logger) -> None:
         """Stream handlers the user's module set up (basicConfig) would scribble over the

@@ -114,6 +114,12 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     history.add_argument(
         "--no-history", action="store_true", help="keep history in memory only (lost on exit)"
     )
+    parser.add_argument(
+        "--screenshot-dir",
+        default=None,
+        metavar="DIR",
+        help="where the command palette's Screenshot saves (default: the current directory)",
+    )
 
 
 def _add_attach_arguments(parser: argparse.ArgumentParser) -> None:
@@ -184,10 +190,15 @@ def _run(args: argparse.Namespace) -> int:
 
         host = serve_headless(app, paused=args.paused)
     else:
-        from clocktui.app import make_app
+        from pathlib import Path
 
-        console = make_app(app, paused=args.paused, handle_signals=True)
-        console.run()
+        from clocktui.app import make_app
+        from clocktui.output_capture import TerminalCapture
+
+        screenshots = Path(args.screenshot_dir).resolve() if args.screenshot_dir else None
+        console = make_app(app, paused=args.paused, handle_signals=True, screenshot_dir=screenshots)
+        with TerminalCapture(console):  # child processes' output goes to the log pane
+            console.run()
         host = console.host
     if isinstance(host.error, StoreError):
         return report(host.error)

@@ -11,6 +11,7 @@ from types import FrameType
 from aioclock_core import AioClock
 from aioclock_core.logs import install_run_context
 from clocktui.host import Host
+from clocktui.restart_summary import MissedWhileStopped
 
 __all__ = ["serve_headless", "LOG_FORMAT"]
 
@@ -34,6 +35,7 @@ def serve_headless(app: AioClock, *, paused: bool = False) -> Host:
     install_run_context()
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(_RunAwareFormatter(LOG_FORMAT))
+    missed = MissedWhileStopped.attach(stderr, app.clock.now())
     logging.basicConfig(level=logging.INFO, handlers=[stderr])
     host = Host(app, paused=paused)
     signals = 0
@@ -62,4 +64,5 @@ def serve_headless(app: AioClock, *, paused: bool = False) -> Host:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+        missed.flush()
     return host

@@ -83,6 +83,7 @@ async def settle(pilot: Pilot[object]) -> None:
     await pilot.pause()
     await pilot.pause()
     await until(lambda: not console.bridge.runs_pending, pilot, "the console took the runs")
+    await until(lambda: console.bridge.logs.idle, pilot, "the console took the log records")
     await until(
         lambda: not any(getattr(s, "redraw_pending", False) for s in console.screen_stack),
         pilot,

@@ -41,13 +41,13 @@ async def test_failing_task_details_show_its_runs_and_last_traceback(
         await pilot.press("enter")
         screen = console.screen
         assert isinstance(screen, DetailScreen)
-        error = text_of(screen, "#error")
-        assert "Traceback (most recent call last)" in error
-        assert "ConnectionError: upload server reset the connection" in error
         runs = screen.query_one("#runs", DataTable)
         assert runs.row_count == 2
         assert str(runs.get_row_at(0)[2]) == "failed"
         assert len(screen.query_one(Sparkline).data or []) == 2
+        run = text_of(screen, "#run")  # the latest run is open: the failure
+        assert "Traceback (most recent call last)" in run
+        assert "ConnectionError: upload server reset the connection" in run
 
 
 @time_limit()
@@ -102,6 +102,6 @@ async def test_details_show_a_runs_result_and_what_the_failed_run_logged() -> No
             "{'rows': 12}",
         ]
         assert str(runs.get_row_at(0)[4]) == "ValueError: row 7 is bad"
-        error = text_of(screen, "#error")
-        assert "Logged by this run (3 lines)" in error
-        assert "INFO    reading the feed" in error and "WARNING row 7 is bad" in error
+        run = text_of(screen, "#run")
+        assert "Logged by this run (3 lines)" in run
+        assert "INFO    reading the feed" in run and "WARNING row 7 is bad" in run
