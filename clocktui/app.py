@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import ClassVar
@@ -180,10 +180,8 @@ class ClockConsole(App[int]):
         if self.bridge.runs_stuck(after=_RUNS_STUCK):  # runs keep the scheduler busy
             self.on_runs_arrived(None)
         self._plan_all_if_due()
-        for screen in self.screen_stack:
-            tick = getattr(screen, "tick", None)
-            if tick is not None:
-                tick()
+        for tick in self._screen_handlers("tick"):
+            tick()
 
     def on_runs_arrived(self, message: RunsArrived | None) -> None:
         if message is not None and message.burst_over:
@@ -241,10 +239,8 @@ class ClockConsole(App[int]):
         entries = self.bridge.drain_logs()
         for entry in entries:
             self.logbook.add(entry)
-        for screen in self.screen_stack:
-            handler = getattr(screen, "logs_added", None)
-            if handler is not None:
-                handler(entries)
+        for handler in self._screen_handlers("logs_added"):
+            handler(entries)
 
     def on_command_answered(self, message: CommandAnswered) -> None:
         # The row shows what a command did; its answer goes in the header, not a toast.
@@ -278,10 +274,16 @@ class ClockConsole(App[int]):
             self.exit(0)
 
     def _model_changed(self) -> None:
-        for screen in self.screen_stack:
-            handler = getattr(screen, "model_changed", None)
-            if handler is not None:
-                handler()
+        for handler in self._screen_handlers("model_changed"):
+            handler()
+
+    def _screen_handlers(self, name: str) -> list[Callable[..., None]]:
+        """The method `name` of each screen that has one and is mounted (a screen just
+        pushed has no widgets to update yet; it reads the model when it mounts)."""
+        handlers = (
+            getattr(screen, name, None) for screen in self.screen_stack if screen.is_mounted
+        )
+        return [handler for handler in handlers if handler is not None]
 
 
 def _local_zone() -> tzinfo:

@@ -183,7 +183,8 @@ class DetailScreen(Screen[None]):
             self._ask_upcoming()
 
     def logs_added(self, entries: list[LogEntry]) -> None:
-        self.query_one(LogPane).append(entries)
+        for pane in self.query(LogPane):
+            pane.append(entries)
 
     def _facts(self, view: TaskView) -> Text:
         console = self.console

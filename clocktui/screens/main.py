@@ -126,7 +126,9 @@ class MainScreen(Screen[None]):
         self.header.redraw_changed()
 
     def logs_added(self, entries: list[LogEntry]) -> None:
-        self.log_pane.append(entries)
+        # (Records can arrive before the pane is composed: it reads the logbook then.)
+        for pane in self.query(LogPane):
+            pane.append(entries)
 
     # ----- actions ---------------------------------------------------------------------
     def action_run(self) -> None:

@@ -143,7 +143,7 @@ class LogPane(ScrollView, can_focus=True):
             return
         if self.following:
             self._resize()
-            self.scroll_to(y=self.max_scroll_y_for(len(self.rows)), animate=False)
+            self._scroll_y_to(self.max_scroll_y_for(len(self.rows)))
             self.refresh()
             return
         # Paused: the lines in view stay put, even as the oldest ones fall off the top.
@@ -151,7 +151,7 @@ class LogPane(ScrollView, can_focus=True):
         self.unseen += added
         self._resize()
         if fell_off:
-            self.scroll_to(y=max(0, self.scroll_offset.y - fell_off), animate=False)
+            self._scroll_y_to(max(0, self.scroll_offset.y - fell_off))
             self.refresh()
         self._update_title()
 
@@ -184,6 +184,11 @@ class LogPane(ScrollView, can_focus=True):
         return added
 
     # ----- following ---------------------------------------------------------------
+    def _scroll_y_to(self, y: int) -> None:
+        # At once, and even before a layout pass has shown the scrollbar that the new
+        # lines call for (a deferred scroll would land after lines arrived meanwhile).
+        self.scroll_to(y=y, animate=False, immediate=True, force=True)
+
     def max_scroll_y_for(self, lines: int) -> int:
         return max(0, lines - self.scrollable_content_region.height)
 
@@ -192,20 +197,20 @@ class LogPane(ScrollView, can_focus=True):
         self.following = True
         self.unseen = 0
         self._resize()
-        self.scroll_to(y=self.max_scroll_y_for(len(self.rows)), animate=False)
+        self._scroll_y_to(self.max_scroll_y_for(len(self.rows)))
         self._update_title()
         self.refresh()
 
     def action_top(self) -> None:
         self._pause()
-        self.scroll_to(y=0, animate=False)
+        self._scroll_y_to(0)
 
     def action_scroll_lines(self, lines: float) -> None:
         step = int(lines) if abs(lines) >= 1 else int(lines * self.scrollable_content_region.height)
         target = max(0, min(self.scroll_offset.y + step, self.max_scroll_y_for(len(self.rows))))
         if step < 0:
             self._pause()
-        self.scroll_to(y=target, animate=False)
+        self._scroll_y_to(target)
         if step > 0 and target >= self.max_scroll_y_for(len(self.rows)):
             self.action_follow()
 

@@ -105,3 +105,85 @@ async def test_details_show_a_runs_result_and_what_the_failed_run_logged() -> No
         run = text_of(screen, "#run")
         assert "Logged by this run (3 lines)" in run
         assert "INFO    reading the feed" in run and "WARNING row 7 is bad" in run
+
+
+def import_rows_console() -> ClockConsole:
+    """A task whose first run returns a value and whose second fails after logging."""
+    import logging
+    from datetime import timezone
+
+    from aioclock_core import AioClock, Every
+    from aioclock_core.testing import FakeClock
+    from clocktui.app import make_app
+    from tests.apps.console_app import START
+
+    log = logging.getLogger("fixture.detail")
+    app = AioClock(name="detail", clock=FakeClock(start=START), loop_block_threshold=None)
+
+    @app.task(trigger=Every(seconds=10), name="import rows")
+    async def import_rows() -> dict[str, int]:
+        await app.clock.sleep(0.25 if app.clock.now().second < 10 else 1.5)
+        log.info("reading the feed")
+        if app.clock.now().second >= 10:
+            raise ValueError("row 7 is bad")
+        return {"rows": 12}
+
+    return make_app(app, display_tz=timezone.utc, redraw_interval=0.02)
+
+
+@time_limit()
+async def test_any_past_run_opens_from_recent_runs_with_its_lag_attempt_and_value() -> None:
+    console = import_rows_console()
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await advance(pilot, 22)
+        select(console, "import rows")
+        await pilot.press("enter")
+        screen = console.screen
+        assert isinstance(screen, DetailScreen)
+        await until(lambda: screen.query_one("#runs", DataTable).row_count == 2, pilot, "runs")
+        assert "ValueError: row 7 is bad" in text_of(screen, "#run")  # the latest is open
+        await pilot.press("down")  # the run before
+        run = text_of(screen, "#run")
+        assert "Returned  {'rows': 12}" in run
+        assert "Late by   0 ms" in run and "Attempt   1" in run
+        assert "Took      250 ms" in run
+        assert "Scheduled 12:00:05 (12 s ago)" in run
+        assert str(screen.query_one("#run-box").border_title) == "Run of 12:00:05"
+        await pilot.press("up")
+        assert "ValueError: row 7 is bad" in text_of(screen, "#run")
+
+
+@time_limit()
+async def test_the_run_panels_traceback_starts_at_the_users_frame() -> None:
+    console = import_rows_console()
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await advance(pilot, 22)
+        select(console, "import rows")
+        await pilot.press("enter")
+        screen = console.screen
+        assert isinstance(screen, DetailScreen)
+        await until(lambda: "Traceback" in text_of(screen, "#run"), pilot, "the traceback")
+        run = text_of(screen, "#run")
+        assert "_runner.py" not in run
+        assert "library frame" in run and "in import_rows" in run
+
+
+@time_limit()
+async def test_the_durations_chart_has_a_scale_and_times_say_how_long_ago() -> None:
+    console = import_rows_console()
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await advance(pilot, 22)
+        select(console, "import rows")
+        await pilot.press("enter")
+        screen = console.screen
+        assert isinstance(screen, DetailScreen)
+        await until(lambda: screen.query_one("#runs", DataTable).row_count == 2, pilot, "runs")
+        chart = screen.query_one(Sparkline)
+        assert str(chart.border_title) == "Durations · max 1.5 s"
+        assert str(chart.border_subtitle) == "min 250 ms · p50 875 ms"
+        facts = text_of(screen, "#facts")
+        assert "Last run 12:00:15 (2 s ago), failed" in facts
+        assert "Next run 12:00:25 (in 8 s)" in facts
