@@ -33,7 +33,7 @@ from clocktui.host import Host
 from clocktui.logbook import LogBook
 from clocktui.model import RECENT_RUNS, ConsoleModel, SchedulerPhase
 from clocktui.palette import TaskCommands
-from clocktui.screens.confirm import ConfirmScreen
+from clocktui.screens.confirm import ask_quit
 from clocktui.screens.main import MainScreen
 from clocktui.seeding import HistoryLoaded, request_history
 from clocktui.widgets.status_header import StatusHeader
@@ -121,26 +121,7 @@ class ClockConsole(App[int]):
 
     def action_ask_quit(self) -> None:
         """Quit, asking first while runs are in flight (they would be cut short)."""
-        running = sum(view.running for view in self.model.tasks.values())
-        if not running or self.quitting or self.host.stopped:
-            self.action_quit()
-            return
-        grace = f"{self.target.shutdown_grace:g} s"
-        if running == 1:
-            question = f"Quit? 1 run is in flight: it gets {grace} to finish, then is cancelled."
-        else:
-            question = (
-                f"Quit? {running:,} runs are in flight: they get {grace} to finish, then the "
-                "rest are cancelled."
-            )
-        self.push_screen(
-            ConfirmScreen(
-                question,
-                key="q",
-                verb="Quit",
-            ),
-            lambda quit: self.action_quit() if quit else None,
-        )
+        ask_quit(self)
 
     def action_quit(self) -> None:  # type: ignore[override]
         """Stop the scheduler gracefully, then exit; a second quit exits at once."""

@@ -6,17 +6,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+from rich.cells import cell_len
 from textual.app import App
 from textual.timer import Timer
 
 from aioclock_core.runs import RunRecord
-from clocktui.formatting import outcome_word
+from clocktui.formatting import cut_middle, outcome_word
 
 __all__ = ["FailureToasts", "TOAST_EVERY", "summarize"]
 
 TOAST_EVERY = 5.0
 """Seconds at least between two failure notifications."""
 _NAMES_SHOWN = 3
+_NAME_CELLS = 28
+"""Cells of a task's name in a toast (cut in the middle beyond)."""
+
+
+def _short(name: str) -> str:
+    return name if cell_len(name) <= _NAME_CELLS else cut_middle(name, _NAME_CELLS).rstrip()
 
 
 def summarize(failures: Sequence[RunRecord]) -> tuple[str, str]:
@@ -29,8 +36,8 @@ def summarize(failures: Sequence[RunRecord]) -> tuple[str, str]:
         last = runs[-1]
         why = last.error_type or outcome_word(last.outcome)
         times = "" if len(runs) == 1 else f" {len(runs)} times"
-        return "Run failed", f"{name} {outcome_word(last.outcome)}{times}: {why}"
-    names = list(tasks)
+        return "Run failed", f"{_short(name)} {outcome_word(last.outcome)}{times}: {why}"
+    names = [_short(name) for name in tasks]
     shown = ", ".join(names[:_NAMES_SHOWN])
     more = f" and {len(names) - _NAMES_SHOWN:,} more" if len(names) > _NAMES_SHOWN else ""
     return "Runs failed", f"{len(names):,} tasks failed: {shown}{more}"

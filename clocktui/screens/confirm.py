@@ -18,7 +18,7 @@ from clocktui.widgets.status_header import StatusHeader
 if TYPE_CHECKING:
     from clocktui.app import ClockConsole
 
-__all__ = ["ConfirmScreen", "ask_cancel", "ask_pause_all"]
+__all__ = ["ConfirmScreen", "ask_cancel", "ask_pause_all", "ask_quit"]
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -64,6 +64,26 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+def ask_quit(console: ClockConsole) -> None:
+    """`q`: quit, once confirmed while runs are in flight (they would be cut short)."""
+    running = sum(view.running for view in console.model.tasks.values())
+    if not running or console.quitting or console.host.stopped:
+        console.action_quit()
+        return
+    grace = f"{console.target.shutdown_grace:g} s"
+    if running == 1:
+        question = f"Quit? 1 run is in flight: it gets {grace} to finish, then is cancelled."
+    else:
+        question = (
+            f"Quit? {running:,} runs are in flight: they get {grace} to finish, then the "
+            "rest are cancelled."
+        )
+    console.push_screen(
+        ConfirmScreen(question, key="q", verb="Quit"),
+        lambda yes: console.action_quit() if yes else None,
+    )
 
 
 def ask_pause_all(console: ClockConsole) -> None:

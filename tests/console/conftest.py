@@ -9,11 +9,13 @@ from typing import TypeVar
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from aioclock_core import AioClock
 from aioclock_core.testing import FakeClock
 from clocktui.app import ClockConsole, make_app
 from clocktui.model import SchedulerPhase, TaskView
+from clocktui.screens.detail import DetailScreen
 from clocktui.screens.timeline import TimelineScreen
 from clocktui.widgets.task_table import TaskTable
 from tests.apps import console_app
@@ -116,6 +118,19 @@ def select(console: ClockConsole, name: str) -> TaskView:
     view = next(v for v in console.model.tasks.values() if v.name == name)
     console.screen.query_one(TaskTable).select(view.task_id)
     return view
+
+
+async def open_details(pilot: Pilot[object], name: str, runs: int = 0) -> DetailScreen:
+    """Open the details of the task called `name` and wait until `runs` runs are listed."""
+    console = pilot.app
+    assert isinstance(console, ClockConsole)
+    select(console, name)
+    await pilot.press("enter")
+    screen = console.screen
+    assert isinstance(screen, DetailScreen)
+    table = screen.query_one("#runs", DataTable)
+    await until(lambda: table.row_count >= runs, pilot, f"{runs} runs are listed")
+    return screen
 
 
 async def open_timeline(

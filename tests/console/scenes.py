@@ -19,13 +19,13 @@ from aioclock_core.testing import FakeClock
 from clocktui import demo
 from clocktui.app import ClockConsole
 from clocktui.logbook import LogEntry
-from clocktui.screens.detail import DetailScreen
 from clocktui.widgets.log_pane import LogPane
 from tests.apps import timeline_app
 from tests.console.conftest import (
     SIZE,
     advance,
     build_console,
+    open_details,
     open_timeline,
     select,
     settle,
@@ -96,10 +96,7 @@ async def _failure(pilot: Pilot[object]) -> None:
 
 
 async def _open_details(pilot: Pilot[object], name: str) -> None:
-    select(_console(pilot), name)
-    await pilot.press("enter")
-    screen = _console(pilot).screen
-    assert isinstance(screen, DetailScreen)
+    screen = await open_details(pilot, name, runs=1)
     if screen.query_one("#upcoming").display:
         await until(lambda: "Sat" in str(screen.query_one("#upcoming").render()), pilot, "next")
     await pilot.pause()

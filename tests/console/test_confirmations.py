@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timezone
 
+from textual.pilot import Pilot
 from textual.widgets import Footer
 
 from aioclock_core import AioClock, Every
 from aioclock_core.testing import FakeClock
 from clocktui.app import ClockConsole, make_app
+from clocktui.model import TaskView
 from clocktui.screens.confirm import ConfirmScreen
 from clocktui.screens.help import KEYS
 from clocktui.widgets.status_header import StatusHeader
@@ -31,14 +33,22 @@ def busy_console() -> tuple[ClockConsole, asyncio.Event]:
     return make_app(app, display_tz=timezone.utc, redraw_interval=0.02), release
 
 
+async def start_the_long_run(pilot: Pilot[object]) -> TaskView:
+    """Let the busy console's task start its run; returns the task's view."""
+    console = pilot.app
+    assert isinstance(console, ClockConsole)
+    await started(pilot)
+    view = select(console, "long job")
+    await advance(pilot, 10)
+    await until(lambda: view.running == 1, pilot, "the run goes")
+    return view
+
+
 @time_limit()
 async def test_q_with_a_run_in_flight_asks_and_another_key_keeps_the_console() -> None:
     console, _ = busy_console()
     async with console.run_test(size=SIZE) as pilot:
-        await started(pilot)
-        view = select(console, "long job")
-        await advance(pilot, 10)
-        await until(lambda: view.running == 1, pilot, "the run goes")
+        await start_the_long_run(pilot)
         await pilot.press("q")
         assert isinstance(console.screen, ConfirmScreen)
         assert "1 run is in flight" in console.screen.question
@@ -54,10 +64,7 @@ async def test_q_with_a_run_in_flight_asks_and_another_key_keeps_the_console() -
 async def test_y_confirms_and_ctrl_q_quits_at_once_without_asking() -> None:
     console, _ = busy_console()
     async with console.run_test(size=SIZE) as pilot:
-        await started(pilot)
-        view = select(console, "long job")
-        await advance(pilot, 10)
-        await until(lambda: view.running == 1, pilot, "the run goes")
+        await start_the_long_run(pilot)
         await pilot.press("ctrl+q")
         assert not isinstance(console.screen, ConfirmScreen)
         assert console.quitting

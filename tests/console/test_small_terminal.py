@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from clocktui.app import ClockConsole
-from clocktui.screens.detail import DetailScreen
 from clocktui.widgets.task_table import COLUMNS, SORT_ORDERS, TaskTable, layout
-from tests.console.conftest import advance, build_console, select, started, time_limit, until
+from tests.console.conftest import advance, build_console, open_details, started, time_limit
 
 SMALL = (80, 24)
 ALWAYS = ["name", "state", "countdown", "last", "outcome", "failures"]
@@ -81,11 +80,7 @@ async def test_the_details_screen_is_usable_at_80x24(console: ClockConsole) -> N
     async with console.run_test(size=SMALL) as pilot:
         await started(pilot)
         await advance(pilot, 60)
-        select(console, "flaky upload")
-        await pilot.press("enter")
-        screen = console.screen
-        assert isinstance(screen, DetailScreen)
-        await until(lambda: screen.shown_run is not None, pilot, "a run is open")
+        screen = await open_details(pilot, "flaky upload", runs=2)
         for part in ("#facts", "#runs", "#run-box", "#durations"):
             region = screen.query_one(part).region
             assert region.height >= 4 and region.width >= 30, (part, region)

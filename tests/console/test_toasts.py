@@ -99,3 +99,9 @@ async def test_no_toast_covers_the_details_and_the_header_counts_the_failures() 
         assert "✗ 1 failing" in header.render().plain  # type: ignore[attr-defined]
         await pilot.press("escape")
         await until(lambda: console.failure_toasts.shown == 1, pilot, "the toast after details")
+
+
+def test_long_names_are_cut_in_the_middle_in_a_toast() -> None:
+    names = [f"reports.nightly.export.eu-west-1.{index:04}" for index in range(2)]
+    _, text = summarize([failed(name) for name in names])
+    assert text == "2 tasks failed: reports.n…ort.eu-west-1.0000, reports.n…ort.eu-west-1.0001"
