@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import ClassVar
@@ -18,10 +18,10 @@ from textual.timer import Timer
 
 from aioclock_core import AioClock
 from aioclock_core.events import RunSkipped, TaskAdded, TaskPaused, TaskRescheduled, TaskResumed
-from aioclock_core.runs import RunRecord
 from clocktui.cli import EXIT_ABANDONED
 from clocktui.control import Controller
-from clocktui.formatting import inert, outcome_word
+from clocktui.failure_toasts import FailureToasts
+from clocktui.formatting import inert
 from clocktui.inbox import (
     CommandAnswered,
     ConnectionChanged,
@@ -36,6 +36,7 @@ from clocktui.inbox import (
 from clocktui.logbook import LogBook
 from clocktui.model import RECENT_RUNS, ConsoleModel, SchedulerPhase
 from clocktui.palette import TaskCommands
+from clocktui.screens.confirm import ask_quit
 from clocktui.screens.detail import DetailScreen
 from clocktui.screens.main import MainScreen
 from clocktui.seeding import HistoryLoaded
@@ -45,8 +46,6 @@ from clocktui.widgets.status_header import StatusHeader
 
 __all__ = ["ClockConsole", "make_app"]
 
-_NOTIFY_AT_MOST = 3
-"""Failure notifications per batch; more are summed up in one."""
 _PLAN_CHANGING = (TaskPaused, TaskResumed, RunSkipped, TaskAdded, TaskRescheduled)
 """Events after which a task's next firing is read again."""
 _RUNS_STUCK = 1.5
@@ -69,13 +68,15 @@ class ClockConsole(App[int]):
         handle_signals: Quit gracefully on SIGINT and SIGTERM (the CLI sets it).
         redraw_interval: Seconds between two redraws of the table for runs and events.
         read_only: Hide and refuse the keys that steer the app.
+        screenshot_dir: Where the palette's Screenshot command saves (default: the
+            current directory).
     """
 
     CSS_PATH = "clocktui.tcss"
     COMMANDS = App.COMMANDS | {TaskCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding("q", "ask_quit", "Quit…"),
+        Binding("ctrl+q", "quit", "Quit without asking", show=False, priority=True),
     ]
 
     def __init__(
@@ -84,8 +85,9 @@ class ClockConsole(App[int]):
         *,
         display_tz: tzinfo | None = None,
         handle_signals: bool = False,
-        redraw_interval: float = 0.25,
+        redraw_interval: float = 0.1,
         read_only: bool = False,
+        screenshot_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.source = source
@@ -103,6 +105,8 @@ class ClockConsole(App[int]):
         every second on their own)."""
         self.stop_requests = 0
         """Quits asked for: 1 stops gracefully, 2 hurries the stop, 3 leaves at once."""
+        self.screenshot_dir = screenshot_dir or Path.cwd()
+        self.failure_toasts = FailureToasts(self)
         self._planned_all = 0.0
 
     def now(self) -> datetime:
@@ -126,6 +130,10 @@ class ClockConsole(App[int]):
 
     def on_unmount(self) -> None:
         self.source.close()
+
+    def action_ask_quit(self) -> None:
+        """Quit, asking first while runs are in flight (they would be cut short)."""
+        ask_quit(self)
 
     def action_quit(self) -> None:  # type: ignore[override]
         """Stop the hosted scheduler gracefully, then exit. A second quit cancels running
@@ -180,19 +188,17 @@ class ClockConsole(App[int]):
         self._plan_all_if_due()
         if self.model.note_history(self.source.history_failure):
             self._model_changed()
-        for screen in self.screen_stack:
-            tick = getattr(screen, "tick", None)
-            if tick is not None:
-                tick()
+        for tick in self._screen_handlers("tick"):
+            tick()
 
     def on_runs_arrived(self, message: RunsArrived | None) -> None:
-        if message is not None:  # a burst just ended
+        if message is not None and message.burst_over:
             self._beat_from(_BEAT_AFTER_BURST)
         failures, touched = self.model.apply_runs(self.inbox.drain_runs())
         # Right after a burst is the moment to read every next firing, if it is time.
         if not self._plan_all_if_due(0.0):
             self._plan(touched)
-        self._notify(failures)
+        self.failure_toasts.add(failures)
         self._model_changed()
 
     def on_events_arrived(self, message: EventsArrived) -> None:
@@ -230,18 +236,6 @@ class ClockConsole(App[int]):
         if tasks is None and self.model.version != before:
             self._model_changed()
 
-    def _notify(self, failures: Sequence[RunRecord]) -> None:
-        for failure in failures[:_NOTIFY_AT_MOST]:
-            error = failure.error_type or outcome_word(failure.outcome)
-            self.notify(
-                inert(f"{failure.task_name} {outcome_word(failure.outcome)}: {error}"),
-                title="Run failed",
-                severity="error",
-                markup=False,
-            )
-        if len(failures) > _NOTIFY_AT_MOST:
-            self.notify(f"… and {len(failures) - _NOTIFY_AT_MOST} more failures", severity="error")
-
     def load_history(self, task_ids: list[UUID], limit: int = RECENT_RUNS) -> None:
         """Fold the tasks' runs of earlier sessions into the model (answered later)."""
         self.source.load_history(task_ids, limit)
@@ -251,17 +245,27 @@ class ClockConsole(App[int]):
         self._model_changed()
 
     def on_logs_arrived(self, _: LogsArrived) -> None:
-        entries = self.inbox.drain_logs()
+        entries = self.inbox.drain_logs(self.now())
         for entry in entries:
             self.logbook.add(entry)
-        for screen in self.screen_stack:
-            handler = getattr(screen, "logs_added", None)
-            if handler is not None:
-                handler(entries)
+        for handler in self._screen_handlers("logs_added"):
+            handler(entries)
 
     def on_command_answered(self, message: CommandAnswered) -> None:
-        severity: SeverityLevel = message.severity  # type: ignore[assignment]
-        self.notify(inert(message.text), severity=severity, timeout=3, markup=False)
+        # The row shows what a command did; its answer goes in the header, not a toast.
+        headers = self.screen.query(StatusHeader)
+        for header in headers:
+            header.flash(message.text, message.severity)
+        if not headers:
+            severity: SeverityLevel = message.severity  # type: ignore[assignment]
+            self.notify(inert(message.text), severity=severity, timeout=3, markup=False)
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """Screenshots go to `screenshot_dir` (the current directory unless the CLI's
+        --screenshot-dir says otherwise), not the Downloads folder; a toast says where."""
+        return super().deliver_screenshot(filename, path or str(self.screenshot_dir), time_format)
 
     def on_host_stopped(self, _: HostStopped) -> None:
         if self.source.error is not None:
@@ -326,10 +330,16 @@ class ClockConsole(App[int]):
             self._model_changed()
 
     def _model_changed(self) -> None:
-        for screen in self.screen_stack:
-            handler = getattr(screen, "model_changed", None)
-            if handler is not None:
-                handler()
+        for handler in self._screen_handlers("model_changed"):
+            handler()
+
+    def _screen_handlers(self, name: str) -> list[Callable[..., None]]:
+        """The method `name` of each screen that has one and is mounted (a screen just
+        pushed has no widgets to update yet; it reads the model when it mounts)."""
+        handlers = (
+            getattr(screen, name, None) for screen in self.screen_stack if screen.is_mounted
+        )
+        return [handler for handler in handlers if handler is not None]
 
 
 def _local_zone() -> tzinfo:
@@ -343,8 +353,9 @@ def make_app(
     paused: bool = False,
     handle_signals: bool = False,
     capture_logs: bool = True,
-    redraw_interval: float = 0.25,
+    redraw_interval: float = 0.1,
     socket_path: Path | None = None,
+    screenshot_dir: Path | None = None,
 ) -> ClockConsole:
     """Build the console that hosts `target` (used by the CLI and the tests).
 
@@ -357,6 +368,8 @@ def make_app(
         redraw_interval: Seconds between two redraws of the table for runs and events.
         socket_path: Serve a control socket there while the app runs (None: none), for
             `clocktui attach`.
+        screenshot_dir: Where the palette's Screenshot command saves (default: the
+            current directory).
     """
     control = None
     if socket_path is not None:
@@ -369,4 +382,5 @@ def make_app(
         display_tz=display_tz,
         handle_signals=handle_signals,
         redraw_interval=redraw_interval,
+        screenshot_dir=screenshot_dir,
     )

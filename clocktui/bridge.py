@@ -4,6 +4,8 @@
 Runs, the bulk of the traffic (two per firing), come as `RunRecord`s through a run sink
 (`AioClock.add_run_sink`: one deque extend per batch on the loop, no event built); the
 rarer events come from the bus (pauses, skips, the scheduler's phases, blocked loops).
+Runs wake the UI when a burst of them ends, and within `RUN_LATENCY` while a burst (or a
+long run) goes on; log records pass the inbox's `LogIntake` (bounded, dropped past a rate).
 """
 
 from __future__ import annotations
@@ -31,12 +33,16 @@ from aioclock_core.events import (
     ThreadReturned,
 )
 from aioclock_core.runs import RunRecord, RunSink
+from clocktui.inbox import RUN_LATENCY
 from clocktui.logbook import LogEntry
+from clocktui.output_capture import PrintCapture
+from clocktui.restart_summary import MissedWhileStopped
 
 if TYPE_CHECKING:
     from clocktui.inbox import Inbox
 
-__all__ = ["Bridge", "LogForwarder", "EVENT_KINDS"]
+__all__ = ["Bridge", "LogForwarder", "EVENT_KINDS", "RUN_LATENCY"]
+
 
 EVENT_KINDS = (
     SchedulerStarted,
@@ -61,14 +67,27 @@ class LogForwarder(logging.Handler):
     """Hands every record (INFO and up, from any thread) to `add` as a `LogEntry` stamped
     with `clock`'s time."""
 
-    def __init__(self, add: Callable[[LogEntry], None], clock: Clock) -> None:
+    def __init__(
+        self,
+        add: Callable[[LogEntry], object],
+        clock: Clock,
+        *,
+        offer: Callable[[Callable[[], LogEntry]], object] | None = None,
+    ) -> None:
+        """`offer`, if given, takes a record's maker instead of `add` (a `LogIntake`
+        builds, and formats, only the records it lets through)."""
         super().__init__(level=logging.INFO)
         self._add = add
         self._clock = clock
+        self._offer = offer
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._add(LogEntry.of(record, self._clock.now()))
+            now = self._clock.now
+            if self._offer is not None:
+                self._offer(lambda: LogEntry.of(record, now()))
+            else:
+                self._add(LogEntry.of(record, now()))
         except Exception:
             self.handleError(record)
 
@@ -83,6 +102,7 @@ class _RunFeed(RunSink):
 
     def deliver(self, runs: Sequence[RunRecord]) -> None:
         self._inbox.add_runs(runs)
+        self._inbox.runs_delivered()
 
     def idle(self) -> None:
         self._inbox.runs_idle()
@@ -96,9 +116,11 @@ class Bridge:
         self.inbox = inbox
         self._subscription: Subscription | None = None
         self._runs_watch: Subscription | None = None
-        self._handler = LogForwarder(inbox.add_log, app.clock)
+        self._handler = LogForwarder(inbox.add_log, app.clock, offer=inbox.logs.offer)
         self._silenced: list[tuple[logging.Handler, int]] = []
         self._root_level: int | None = None
+        self._prints = PrintCapture()
+        self._missed: MissedWhileStopped | None = None
 
     def connect(self, *, capture_logs: bool = True) -> None:
         """Start forwarding; call before the app serves so no event is missed."""
@@ -113,6 +135,8 @@ class Bridge:
                 self._root_level = root.level
                 root.setLevel(logging.INFO)
             self._silence_console_handlers(root)
+            self._missed = MissedWhileStopped.attach(self._handler, self.app.clock.now())
+            self._prints.install()
 
     def close(self) -> None:
         """Stop forwarding and restore the logging configuration."""
@@ -120,6 +144,10 @@ class Bridge:
             if subscription is not None:
                 subscription.close()
         self._subscription = self._runs_watch = None
+        self._prints.uninstall()
+        if self._missed is not None:
+            self._missed.detach()
+            self._missed = None
         root = logging.getLogger()
         root.removeHandler(self._handler)
         if self._root_level is not None:

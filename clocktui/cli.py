@@ -133,6 +133,12 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     control.add_argument(
         "--no-socket", action="store_true", help="serve no control socket (nobody can attach)"
     )
+    parser.add_argument(
+        "--screenshot-dir",
+        default=None,
+        metavar="DIR",
+        help="where the command palette's Screenshot saves (default: the current directory)",
+    )
 
 
 def _add_attach_arguments(parser: argparse.ArgumentParser) -> None:
@@ -232,10 +238,14 @@ def _run(args: argparse.Namespace) -> int:
         host = serve_headless(app, paused=args.paused, control=control)
     else:
         from clocktui.app import ClockConsole
+        from clocktui.output_capture import TerminalCapture
         from clocktui.sources.in_process import InProcessSource
 
+        screenshots = Path(args.screenshot_dir).resolve() if args.screenshot_dir else None
         source = InProcessSource(app, paused=args.paused, control=control)
-        ClockConsole(source, handle_signals=True).run()
+        console = ClockConsole(source, handle_signals=True, screenshot_dir=screenshots)
+        with TerminalCapture(console):  # child processes' output goes to the log pane
+            console.run()
         host = source.host
     if host.abandoned:
         print(

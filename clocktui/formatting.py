@@ -1,5 +1,5 @@
 """Pure text helpers: durations, countdowns, instants in the display zone, outcome words,
-user text made inert."""
+user text made inert, cutting text to a width."""
 
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ __all__ = [
     "format_countdown",
     "format_instant",
     "format_clock",
+    "format_ago",
+    "format_elapsed",
     "outcome_word",
     "align_columns",
     "fit",
     "inert",
+    "cut_middle",
 ]
 
 _OUTCOME_WORDS = {
@@ -98,6 +101,29 @@ def format_instant(instant: datetime | None, now: datetime, zone: tzinfo) -> str
     return local.strftime("%Y-%m-%d")
 
 
+def format_ago(instant: datetime | None, now: datetime, zone: tzinfo) -> str:
+    """An instant with how far it is from `now`: ``05:18:07 (3 s ago)``, ``12:00:05 (in 4 s)``
+    (the day is named when it is not today, as in `format_instant`)."""
+    if instant is None:
+        return ""
+    seconds = (now - instant).total_seconds()
+    when = format_instant(instant, now, zone)
+    if abs(seconds) < 0.5:
+        return f"{when} (now)"
+    span = format_elapsed(abs(seconds))
+    return f"{when} ({span} ago)" if seconds > 0 else f"{when} (in {span})"
+
+
+def format_elapsed(seconds: float) -> str:
+    """A span in its largest unit, for tight cells: ``3 s``, ``59 s``, ``12 m``, ``5 h``,
+    ``2 d``."""
+    whole = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if whole >= size:
+            return f"{whole // size} {unit}"
+    return f"{whole} s"
+
+
 def format_clock(instant: datetime, zone: tzinfo) -> str:
     """The console's clock: ``2026-03-28 14:00:05 UTC``."""
     local = instant.astimezone(zone)
@@ -121,12 +147,38 @@ def align_columns(rows: Sequence[Sequence[str]], right: Collection[int] = ()) ->
     return lines
 
 
-def fit(text: str, width: int, align: str = "left") -> str:
+def fit(text: str, width: int, align: str = "left", *, middle: bool = False) -> str:
     """Pad or cut `text` to exactly `width` terminal cells (an ellipsis marks a cut);
-    `align` is ``left`` or ``right``."""
+    `align` is ``left`` or ``right``; `middle` cuts in the middle (see `cut_middle`)."""
     text = text.replace("\n", " ")
     length = cell_len(text)
     if length > width:
+        if middle:
+            return cut_middle(text, width)
         return set_cell_size(text, max(0, width - 1)) + "…"
     padding = " " * (width - length)
     return padding + text if align == "right" else text + padding
+
+
+def cut_middle(text: str, width: int) -> str:
+    """`text` in exactly `width` cells, cut in the middle when longer: names of many tasks
+    share their beginning (``reports.nightly.eu-west-1``, ``…us-east-2``), so the end,
+    which tells them apart, keeps two thirds of the room."""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    if width <= 1:
+        return "…"[:width]
+    room = width - 1
+    head = _take_cells(text, room // 3)
+    tail = _take_cells(text[::-1], room - cell_len(head))[::-1]
+    return set_cell_size(head + "…" + tail, width)
+
+
+def _take_cells(text: str, cells: int) -> str:
+    """The longest start of `text` that fits in `cells` (a wide character is never split)."""
+    used = 0
+    for index, char in enumerate(text):
+        used += cell_len(char)
+        if used > cells:
+            return text[:index]
+    return text

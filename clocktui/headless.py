@@ -13,6 +13,7 @@ from aioclock_core import AioClock
 from aioclock_core.logs import install_run_context
 from clocktui.formatting import inert
 from clocktui.host import Host
+from clocktui.restart_summary import MissedWhileStopped
 
 if TYPE_CHECKING:
     from clocktui.control_server import ControlServer
@@ -47,6 +48,7 @@ def serve_headless(
     install_run_context()
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(_RunAwareFormatter(LOG_FORMAT))
+    missed = MissedWhileStopped.attach(stderr, app.clock.now())
     logging.basicConfig(level=logging.INFO, handlers=[stderr])
     host = Host(app, paused=paused, control=control)
     signals = 0
@@ -86,4 +88,5 @@ def serve_headless(
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+        missed.flush()
     return host

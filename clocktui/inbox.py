@@ -9,16 +9,19 @@ when it handles it. Only Textual's thread-safe, non-blocking `post_message` is u
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
 from aioclock_core.events import Event
 from aioclock_core.runs import RunRecord
+from clocktui.log_intake import LogIntake
 from clocktui.logbook import LogEntry
 from clocktui.model import ReplicaView, Snapshot
 
@@ -32,7 +35,12 @@ __all__ = [
     "SnapshotArrived",
     "ConnectionChanged",
     "ReplicasChanged",
+    "RUN_LATENCY",
 ]
+
+RUN_LATENCY = 0.03
+"""Seconds at most between a run starting or ending (in this process) and the UI hearing
+of it, while a burst or a long run keeps the scheduler from going idle."""
 
 
 class EventsArrived(Message):
@@ -45,7 +53,12 @@ class EventsArrived(Message):
 
 
 class RunsArrived(Message):
-    """Runs started or ended: call `Inbox.drain_runs()`."""
+    """Runs started or ended: call `Inbox.drain_runs()`. `burst_over`: the source has no
+    run in flight (else runs keep coming and this is a `RUN_LATENCY` wake-up)."""
+
+    def __init__(self, burst_over: bool = True) -> None:
+        super().__init__()
+        self.burst_over = burst_over
 
 
 class LogsArrived(Message):
@@ -93,11 +106,13 @@ class Inbox:
     def __init__(self, target: MessagePump) -> None:
         self.target = target
         self._lock = threading.Lock()
-        self._logs: list[LogEntry] = []
+        self.logs = LogIntake(lambda: self.target.post_message(LogsArrived()))
+        """Where log records wait for the UI (bounded; dropped past a rate)."""
         self._events: list[Event] = []
         self._events_posted = False
         self._runs: deque[RunRecord] = deque()
         self._runs_posted = False
+        self._runs_wake_armed = False
         self.last_idle = time.monotonic()
         self._snapshot: tuple[Snapshot, int, int] | None = None
         """A snapshot waiting, with the runs and events that came before it."""
@@ -118,6 +133,20 @@ class Inbox:
         if self._runs and not self._runs_posted:
             self._runs_posted = True
             self.target.post_message(RunsArrived())
+
+    def runs_delivered(self) -> None:
+        """Runs were added on the scheduler's loop (in this process): if no burst's end
+        wakes the UI for them soon, a timer does within `RUN_LATENCY`. Waking the UI per
+        batch would make it fight the burst for the interpreter."""
+        if not self._runs_posted and not self._runs_wake_armed:
+            self._runs_wake_armed = True
+            asyncio.get_running_loop().call_later(RUN_LATENCY, self._runs_waited)
+
+    def _runs_waited(self) -> None:
+        self._runs_wake_armed = False
+        if self._runs and not self._runs_posted:
+            self._runs_posted = True
+            self.target.post_message(RunsArrived(burst_over=False))
 
     @property
     def runs_pending(self) -> bool:
@@ -191,21 +220,16 @@ class Inbox:
 
     # ----- logs -------------------------------------------------------------------------
     def add_log(self, entry: LogEntry) -> None:
-        """Buffer `entry` (any thread); the first of a burst wakes the UI."""
-        self.add_logs((entry,))
+        """Offer `entry` to the log intake (any thread); the first of a burst wakes the UI.
+        Past the intake's rate or bound, it is dropped (and counted)."""
+        self.logs.offer(lambda: entry)
 
     def add_logs(self, entries: Sequence[LogEntry]) -> None:
-        """Buffer `entries` (any thread); the first of a burst wakes the UI."""
-        if not entries:
-            return
-        with self._lock:
-            first = not self._logs
-            self._logs.extend(entries)
-        if first:
-            self.target.post_message(LogsArrived())
+        """Offer `entries` to the log intake (any thread), in order."""
+        for entry in entries:
+            self.add_log(entry)
 
-    def drain_logs(self) -> list[LogEntry]:
-        """Take every buffered record (UI thread)."""
-        with self._lock:
-            entries, self._logs = self._logs, []
-        return entries
+    def drain_logs(self, now: datetime) -> list[LogEntry]:
+        """Take every record let through since the last drain, with a "N lines dropped"
+        record where lines were dropped (dated `now` if nothing later dates it). UI thread."""
+        return self.logs.drain(now)

@@ -1,14 +1,17 @@
-"""Log records captured from the hosted app, kept for the log panes (bounded)."""
+"""Log records captured from the hosted app, kept for the log panes in bounded memory."""
 
 from __future__ import annotations
 
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-__all__ = ["LogEntry", "LogBook"]
+__all__ = ["LogEntry", "LogBook", "SCROLLBACK"]
+
+SCROLLBACK = 10_000
+"""Records kept of every task together: the log pane's scrollback."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,21 +49,43 @@ class LogEntry:
 
 
 class LogBook:
-    """The latest records overall and per task."""
+    """The latest `limit` records overall, and each task's latest `per_task` (those of
+    tasks that log rarely outlive a flood from another task) up to `task_budget` records
+    for all tasks together: the tasks that logged least recently give theirs up first.
+    Memory is bounded by construction, whatever the rate of records."""
 
-    def __init__(self, limit: int = 2000, per_task: int = 200) -> None:
+    def __init__(
+        self, limit: int = SCROLLBACK, per_task: int = 500, task_budget: int = 20_000
+    ) -> None:
         self.entries: deque[LogEntry] = deque(maxlen=limit)
         self._per_task_limit = per_task
-        self._by_task: dict[UUID, deque[LogEntry]] = {}
+        self._task_budget = task_budget
+        self._task_kept = 0
+        self._by_task: OrderedDict[UUID, deque[LogEntry]] = OrderedDict()
 
     def add(self, entry: LogEntry) -> None:
         """Keep `entry`, dropping the oldest beyond the limits."""
         self.entries.append(entry)
-        if entry.task_id is not None:
-            kept = self._by_task.get(entry.task_id)
-            if kept is None:
-                kept = self._by_task[entry.task_id] = deque(maxlen=self._per_task_limit)
-            kept.append(entry)
+        task_id = entry.task_id
+        if task_id is None:
+            return
+        kept = self._by_task.get(task_id)
+        if kept is None:
+            kept = self._by_task[task_id] = deque(maxlen=self._per_task_limit)
+        else:
+            self._by_task.move_to_end(task_id)
+        if len(kept) < self._per_task_limit:
+            self._task_kept += 1
+        kept.append(entry)
+        while self._task_kept > self._task_budget:
+            _, oldest = self._by_task.popitem(last=False)
+            self._task_kept -= len(oldest)
+
+    @property
+    def task_records(self) -> int:
+        """How many records the per-task lists hold together (at most `task_budget`, plus
+        the latest task's)."""
+        return self._task_kept
 
     def of_task(self, task_id: UUID) -> list[LogEntry]:
         """The kept records logged by runs of one task."""

@@ -57,13 +57,16 @@ class TaskView:
     trigger: str
     timeout: float | None
     next_fire_time: datetime | None = None
-    running: int = 0
+    in_flight: dict[UUID, datetime] = field(default_factory=dict)
+    """When each of its runs going now started, by run id."""
+    running_unseen: int = 0
+    """Runs going now that a snapshot counted but whose start the console has not seen
+    (an attached console's first view); each run that ends unseen takes one off."""
     paused: bool = False
     exhausted: bool = False
-    last_started: datetime | None = None
-    """When its latest run (going or finished) started."""
     last_run: RunRecord | None = None
-    """Its latest finished run."""
+    """Its latest finished run: what the Last run, Took and Outcome columns describe (a
+    run going, a skip or a pause does not replace it)."""
     last_failure: RunRecord | None = None
     """Its latest failed run."""
     last_skipped: datetime | None = None
@@ -81,6 +84,16 @@ class TaskView:
         # whichever source (this process, a socket, Redis) the view was built from.
         self.name = inert(self.name)
         self.group = inert(self.group)
+
+    @property
+    def running(self) -> int:
+        """How many of its runs are going now."""
+        return len(self.in_flight) + self.running_unseen
+
+    @property
+    def running_since(self) -> datetime | None:
+        """When the oldest of its runs going now started (None: none is going)."""
+        return min(self.in_flight.values()) if self.in_flight else None
 
     @property
     def state(self) -> str:
@@ -129,14 +142,6 @@ class TaskView:
     def last_finished(self) -> datetime | None:
         """When the latest finished run ended."""
         return None if self.last_run is None else self.last_run.ended_at
-
-    @property
-    def skipped_last(self) -> bool:
-        """Whether the latest firing was skipped (after the latest finished run)."""
-        if self.last_skipped is None:
-            return False
-        finished = self.last_finished
-        return finished is None or self.last_skipped >= finished
 
     @classmethod
     def of(cls, task: Task) -> TaskView:
@@ -214,11 +219,11 @@ class ConsoleModel:
             if view is None:
                 continue
             touched[run.task_id] = None
-            view.last_started = run.started_at
             if run.outcome is None:
-                view.running += 1
+                view.in_flight[run.run_id] = run.started_at
                 continue
-            view.running = view.running - 1 if view.running > 0 else 0
+            if view.in_flight.pop(run.run_id, None) is None and view.running_unseen:
+                view.running_unseen -= 1
             view.last_run = run
             view.run_count += 1
             view.recent.append(run)
@@ -290,6 +295,8 @@ class ConsoleModel:
                 self.phase = SchedulerPhase.STOPPED
                 for view in self.tasks.values():
                     view.next_fire_time = None
+                    view.in_flight.clear()
+                    view.running_unseen = 0
 
     def seed(
         self,
@@ -317,7 +324,6 @@ class ConsoleModel:
             view.recent_changes += 1
             if view.last_run is None:
                 view.last_run = earlier[0]
-                view.last_started = view.last_started or earlier[0].started_at
             failed = next((r for r in earlier if r.failed), None)
             if failed is not None and view.last_failure is None:
                 view.last_failure = failed

@@ -1,4 +1,4 @@
-"""MainScreen: the status line, the task table, the filter and the log pane."""
+"""MainScreen: the status line, the task table with its filter, and the log pane."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 
 from clocktui.control import STEERING_ACTIONS
 from clocktui.logbook import LogEntry
+from clocktui.screens.confirm import ask_cancel, ask_pause_all
 from clocktui.widgets.log_pane import LogPane
 from clocktui.widgets.replica_list import ReplicaList
 from clocktui.widgets.status_header import StatusHeader
@@ -39,15 +41,17 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run", "Run now"),
         Binding("p", "pause", "Pause/resume"),
-        Binding("P", "pause_all", "Pause/resume all", key_display="P"),
-        Binding("c", "cancel", "Cancel run"),
+        Binding("P", "pause_all", "Pause all…", key_display="P"),
+        Binding("c", "cancel", "Cancel run…"),
         Binding("enter", "details", "Details"),
         Binding("/", "filter", "Filter"),
         Binding("s", "sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False, key_display="S"),
         Binding("l", "logs", "Logs all/task"),
+        Binding("v", "log_level", "Log level", show=False),
         Binding("t", "timeline", "Timeline"),
         Binding("?", "help", "Help"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("escape", "clear", "Clear filter", show=False),
     ]
 
     def __init__(self) -> None:
@@ -64,10 +68,17 @@ class MainScreen(Screen[None]):
         console = self.console
         fleet = console.source.shows_replicas
         yield StatusHeader(console.title, console.model, console.now, console.zone)
-        yield Input(placeholder="Filter tasks by name or group", id="filter", compact=True)
+        with Horizontal(id="filter-bar"):
+            yield Input(
+                placeholder="Filter: words, is:failing is:running is:paused is:late, group:NAME",
+                id="filter",
+                compact=True,
+            )
+            yield Static(id="filter-count")
         yield TaskTable(console.model, console.now, console.zone, id="tasks", replica_column=fleet)
         if fleet:
             yield ReplicaList(console.model, console.now, console.zone)
+        yield Input(placeholder="Search the logs", id="log-search", compact=True)
         yield LogPane(console.logbook, console.zone, id="logs")
         yield Footer()
 
@@ -87,11 +98,15 @@ class MainScreen(Screen[None]):
     def log_pane(self) -> LogPane:
         return self.query_one(LogPane)
 
+    @property
+    def header(self) -> StatusHeader:
+        return self.query_one(StatusHeader)
+
     def tick(self) -> None:
         """Countdowns and the clock moved on: redraw what changed on screen (the app's
         heartbeat calls this between bursts of firings)."""
         self.table.redraw_changed()
-        self.query_one(StatusHeader).redraw_changed()
+        self.header.redraw_changed()
 
     # ----- model updates (called by the app) ----------------------------------------
     def model_changed(self) -> None:
@@ -116,12 +131,14 @@ class MainScreen(Screen[None]):
         self._rebuild_pending = False
         self._last_rebuild = time.monotonic()
         self.table.model_updated()
-        self.query_one(StatusHeader).redraw_changed()
+        self.header.redraw_changed()
         for replicas in self.query(ReplicaList):
             replicas.redraw_changed()
 
     def logs_added(self, entries: list[LogEntry]) -> None:
-        self.log_pane.append(entries)
+        # (Records can arrive before the pane is composed: it reads the logbook then.)
+        for pane in self.query(LogPane):
+            pane.append(entries)
 
     # ----- actions ---------------------------------------------------------------------
     def action_run(self) -> None:
@@ -133,15 +150,11 @@ class MainScreen(Screen[None]):
             self.console.controller.toggle_pause(view)
 
     def action_pause_all(self) -> None:
-        _, paused, _, _ = self.console.model.counts()
-        if paused == len(self.console.model.tasks):
-            self.console.controller.resume_all()
-        else:
-            self.console.controller.pause_all()
+        ask_pause_all(self.console)
 
     def action_cancel(self) -> None:
         if (view := self.table.selected) is not None:
-            self.console.controller.cancel(view)
+            ask_cancel(self.console, view, self.header)
 
     def action_details(self) -> None:
         if (view := self.table.selected) is not None:
@@ -163,11 +176,20 @@ class MainScreen(Screen[None]):
 
     def action_sort(self) -> None:
         key = self.table.cycle_sort()
-        self.notify(f"Sorted by {_SORT_NAMES.get(key, key)}", timeout=2)
+        self.header.flash(f"Sorted by {_SORT_NAMES.get(key, key)}")
+
+    def action_reverse_sort(self) -> None:
+        descending = self.table.reverse_sort()
+        key = self.table.sort_key
+        order = "descending" if descending else "ascending"
+        self.header.flash(f"Sorted by {_SORT_NAMES.get(key, key)}, {order}")
 
     def action_logs(self) -> None:
         self.logs_of_selected = not self.logs_of_selected
         self._show_logs()
+
+    def action_log_level(self) -> None:
+        self.log_pane.action_cycle_level()
 
     def _show_logs(self) -> None:
         view = self.table.selected
@@ -181,16 +203,21 @@ class MainScreen(Screen[None]):
         if self.logs_of_selected:
             self._show_logs()
 
-    # ----- filter --------------------------------------------------------------------
+    # ----- filter and log search ---------------------------------------------------------
     def action_filter(self) -> None:
-        field = self.query_one("#filter", Input)
-        field.add_class("-shown")
-        field.focus()
+        self.query_one("#filter-bar").add_class("-shown")
+        self.query_one("#filter", Input).focus()
 
-    def action_clear_filter(self) -> None:
-        field = self.query_one("#filter", Input)
-        field.value = ""
-        field.remove_class("-shown")
+    def action_clear(self) -> None:
+        """Escape: clear the log search if the logs have focus, else the filter."""
+        search = self.query_one("#log-search", Input)
+        if search.has_focus or (self.log_pane.has_focus and search.value):
+            search.value = ""
+            search.remove_class("-shown")
+            self.log_pane.focus()
+            return
+        self.query_one("#filter", Input).value = ""
+        self.query_one("#filter-bar").remove_class("-shown")
         self.table.focus()
 
     @on(Input.Changed, "#filter")
@@ -200,5 +227,25 @@ class MainScreen(Screen[None]):
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
         if not event.value:
-            event.input.remove_class("-shown")
+            self.query_one("#filter-bar").remove_class("-shown")
         self.table.focus()
+
+    @on(TaskTable.Counted)
+    def _show_count(self, event: TaskTable.Counted) -> None:
+        self.query_one("#filter-count", Static).update(f"{event.shown:,} of {event.total:,}")
+
+    @on(LogPane.SearchAsked)
+    def _search_logs(self) -> None:
+        search = self.query_one("#log-search", Input)
+        search.add_class("-shown")
+        search.focus()
+
+    @on(Input.Changed, "#log-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.log_pane.set_search(event.value)
+
+    @on(Input.Submitted, "#log-search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            event.input.remove_class("-shown")
+        self.log_pane.focus()

@@ -137,7 +137,7 @@ class FleetSource(Source):
         now = self.now()
         for task_id, run in (await self.reader.last_finished_runs(tasks)).items():
             view = tasks[task_id]
-            view.last_run, view.last_started = run, run.started_at
+            view.last_run = run
             if run.failed:
                 view.last_failure = run
             view.recent.append(run)
@@ -145,7 +145,7 @@ class FleetSource(Source):
         self._going = {str(run.run_id) for run in going if not run.finished}
         for run in going:
             if not run.finished and run.task_id in tasks:
-                tasks[run.task_id].running += 1
+                tasks[run.task_id].in_flight[run.run_id] = run.started_at
         self._finished = dict.fromkeys(
             run_id
             for run_id in await self.reader.run_ids_since(now - LOOKBACK)

@@ -92,7 +92,7 @@ async def test_the_details_screen_shows_a_runs_logs_and_its_traceback(
         assert isinstance(screen, DetailScreen)
 
         def error_text() -> str:
-            return str(screen.query_one("#error", Static).render())
+            return str(screen.query_one("#run", Static).render())  # the latest run: it failed
 
         await until(lambda: "Logged by this run" in error_text(), pilot, "the run's logs")
         assert "about to break" in error_text()

@@ -4,7 +4,8 @@ Configured by environment variables (the benchmark starts them as `clocktui` pro
 BENCH_TASKS (count), BENCH_OUT (a JSON file written at shutdown with every run's lateness;
 without it the app records nothing of its own),
 BENCH_STORE ("memory" or a SQLite path), BENCH_PERIODS ("herd": every task every 1 s;
-"mixed": task i every 1 + i % 60 s, a table most of which is idle at any second).
+"mixed": task i every 1 + i % 60 s, a table most of which is idle at any second),
+BENCH_FLOOD (lines a second one more task logs, from the start until shutdown; 0: none).
 
 The JSON also holds `cpu`: (monotonic, process CPU) pairs sampled every 0.5 s by a thread,
 so the benchmark reads the CPU of a window with nanosecond precision (the /proc tick
@@ -14,13 +15,14 @@ counters have 10 ms steps, too coarse for a 1-2 % share).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from aioclock_core import AioClock, Every
+from aioclock_core import AioClock, Every, Once
 from aioclock_core.events import Event, RunStarted
 
 
@@ -74,4 +76,24 @@ def make() -> AioClock:
 
         period = 1 + index % 60 if mixed else 1
         app.task(trigger=Every(seconds=period), name=f"task-{index:05}")(noop)
+    flood = int(os.environ.get("BENCH_FLOOD", "0"))
+    if flood:
+        app.task(trigger=Once(), name="flood")(_flood(app, flood))
     return app
+
+
+def _flood(app: AioClock, rate: int) -> Callable[[], Awaitable[None]]:
+    """A task that logs `rate` lines a second, on the scheduler's loop, until cancelled."""
+    log = logging.getLogger("flood")
+
+    async def flood() -> None:
+        began = app.clock.monotonic()
+        sent = 0
+        while True:
+            due = int((app.clock.monotonic() - began) * rate)
+            for index in range(sent, due):
+                log.info("line %d of the flood", index)
+            sent = max(sent, due)
+            await app.clock.sleep(0.01)
+
+    return flood

@@ -108,16 +108,7 @@ def measure(
             cpu = _cpu_seconds(pid) - cpu_start
             wall = time.monotonic() - wall_start
         finally:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-                if done:
-                    break
-                time.sleep(0.1)
-            else:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+            _stop(pid)
             if fd is not None:
                 os.close(fd)
         recorded = json.loads(out.read_text()) if out.exists() else {}
@@ -143,7 +134,139 @@ def _median(samples: list[Sample], field: str) -> str:
     return f"{middle:.1f}{unit} ({min(values) * scale:.1f}–{max(values) * scale:.1f})"
 
 
-def console_section(reps: int, window: float) -> str:
+FLOOD_RATE = 5000
+"""Lines a second the flood task logs."""
+FLOOD_TASKS = 100
+FLOOD_WINDOW = 60.0
+"""Seconds of flood the keys are pressed in (after FLOOD_WARMUP)."""
+FLOOD_WARMUP = 5.0
+KEY_TIMEOUT = 10.0
+"""Seconds a key press may take to show its screen before it counts as unanswered."""
+HELP_MARK = b"escape closes"
+"""Text only the help screen draws."""
+
+
+@dataclass
+class FloodSample:
+    key_ms: list[float]
+    """Key press to the help screen drawn on the terminal, per press answered in time."""
+    unanswered: int
+    rss_start: float
+    rss_end: float
+    rss_max: float
+
+
+class _Terminal(threading.Thread):
+    """Reads a console's pseudo-terminal; says when a text shows up after `expect`."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__(daemon=True)
+        self.fd = fd
+        self.lock = threading.Lock()
+        self.mark: bytes | None = None
+        self.seen = threading.Event()
+        self.tail = b""
+
+    def expect(self, mark: bytes) -> None:
+        with self.lock:
+            self.mark, self.tail = mark, b""
+            self.seen.clear()
+
+    def run(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            with self.lock:
+                if self.mark is not None and self.mark in self.tail + chunk:
+                    self.mark = None
+                    self.seen.set()
+                self.tail = chunk[-64:]
+
+
+def measure_flood(root: Path = ROOT) -> FloodSample:
+    """Serve FLOOD_TASKS tasks and a task logging FLOOD_RATE lines a second in the console
+    (160x45 pseudo-terminal) from the checkout `root`; press `?` every few seconds and time
+    until the help screen is on the terminal; read the RSS."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, BENCH_TASKS=str(FLOOD_TASKS), BENCH_FLOOD=str(FLOOD_RATE))
+        env.update(TERM="xterm-256color", XDG_DATA_HOME=tmp, PYTHONPATH=str(root))
+        env.pop("BENCH_OUT", None)
+        # The app by file path: a baseline checkout runs this checkout's flood app.
+        app = f"{Path(__file__).with_name('bench_apps.py')}:make"
+        args = [sys.executable, "-m", "clocktui", app, "--factory", "--no-history"]
+        pid, fd = pty.fork()
+        if pid == 0:  # child: the console, in the checkout it measures
+            os.chdir(root)
+            os.execvpe(args[0], args, env)
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
+        terminal = _Terminal(fd)
+        terminal.start()
+        key_ms: list[float] = []
+        unanswered = 0
+        try:
+            time.sleep(FLOOD_WARMUP)
+            rss_start = rss_max = _rss_mib(pid)
+            end = time.monotonic() + FLOOD_WINDOW
+            while time.monotonic() < end:
+                terminal.expect(HELP_MARK)
+                pressed = time.monotonic()
+                os.write(fd, b"?")
+                if terminal.seen.wait(KEY_TIMEOUT):
+                    key_ms.append((time.monotonic() - pressed) * 1000)
+                else:
+                    unanswered += 1
+                os.write(fd, b"\x1b")  # escape closes the help
+                time.sleep(2.0)
+                rss_max = max(rss_max, _rss_mib(pid))
+            rss_end = _rss_mib(pid)
+            rss_max = max(rss_max, rss_end)
+        finally:
+            _stop(pid)
+            os.close(fd)
+    return FloodSample(key_ms, unanswered, rss_start, rss_end, rss_max)
+
+
+def _stop(pid: int) -> None:
+    """SIGTERM, a minute to stop gracefully, then SIGKILL."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+def flood_rows(reps: int, baseline: Path | None) -> list[str]:
+    """Rows of the flood table: this checkout, and `baseline` if given."""
+    codes = {"this checkout": ROOT}
+    if baseline is not None:
+        codes[f"baseline ({baseline.name})"] = baseline
+    rows = []
+    for label, root in codes.items():
+        samples = [measure_flood(root) for _ in range(reps)]
+        presses = [ms for sample in samples for ms in sample.key_ms]
+        unanswered = sum(sample.unanswered for sample in samples)
+        asked = len(presses) + unanswered
+        keys = "none answered"
+        if presses:
+            keys = f"{statistics.median(presses):.0f} ms (max {max(presses):.0f} ms)"
+        rows.append(
+            f"| {label} | {keys} | {len(presses)} of {asked} "
+            f"| {statistics.median(s.rss_start for s in samples):.0f} MiB "
+            f"| {statistics.median(s.rss_end for s in samples):.0f} MiB "
+            f"(max {max(s.rss_max for s in samples):.0f}) |"
+        )
+    return rows
+
+
+def console_section(reps: int, window: float, baseline: Path | None = None) -> str:
     rows = []
     ratio_at_1000 = ""
     for tasks in (100, 1000, 5000):
@@ -203,6 +326,21 @@ def console_section(reps: int, window: float) -> str:
             "The CPU columns include the scheduler's own firings (N per second for the herd "
             "rows; about 390 per second for the mixed row, where task i fires every "
             "1 + i mod 60 s).",
+            "",
+            "### Under a log flood",
+            "",
+            f"The same console with {FLOOD_TASKS} tasks and one more that logs "
+            f"{FLOOD_RATE:,} lines a second on the scheduler's loop from the start; after "
+            f"{FLOOD_WARMUP:g} s, `?` is pressed every ~2 s for {FLOOD_WINDOW:g} s and timed "
+            "until the help screen's text is on the terminal (key → frame, all presses of "
+            f"{reps} runs; a press counts as unanswered after {KEY_TIMEOUT:g} s); RSS from "
+            "/proc at the first press and after the last. Targets: a key answered within "
+            "1 s, RSS under 200 MB. The machine is shared and noisy: compare medians.",
+            "",
+            "| code | key → frame, median (max) | answered | RSS at the start "
+            "| RSS after the flood (max) |",
+            "| --- | --- | --- | --- | --- |",
+            *flood_rows(reps, baseline),
         ]
     )
 
@@ -348,13 +486,14 @@ def main(argv: list[str] | None = None) -> int:
         "--baseline",
         type=Path,
         default=None,
-        help="memory: also measure the code of this other checkout (e.g. a git worktree)",
+        help="memory and the console's flood row: also measure the code of this other "
+        "checkout (e.g. a git worktree)",
     )
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--window", type=float, default=15.0)
     args = parser.parse_args(argv)
     jobs = {
-        "console": lambda: console_section(args.reps, args.window),
+        "console": lambda: console_section(args.reps, args.window, args.baseline),
         "history": lambda: history_section(args.reps),
         "memory": lambda: memory_section(args.reps, args.baseline),
         "coordination": coordination_section,

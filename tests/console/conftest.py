@@ -16,11 +16,13 @@ from typing import TypeVar
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from aioclock_core import AioClock
 from aioclock_core.testing import FakeClock
 from clocktui.app import ClockConsole, make_app
 from clocktui.model import SchedulerPhase, TaskView
+from clocktui.screens.detail import DetailScreen
 from clocktui.screens.timeline import TimelineScreen
 from clocktui.sources.in_process import InProcessSource
 from clocktui.widgets.task_table import TaskTable
@@ -100,6 +102,7 @@ async def settle(pilot: Pilot[object]) -> None:
     await pilot.pause()
     await pilot.pause()
     await until(lambda: not console.inbox.runs_pending, pilot, "the console took the runs")
+    await until(lambda: console.inbox.logs.idle, pilot, "the console took the log records")
     await until(
         lambda: not any(getattr(s, "redraw_pending", False) for s in console.screen_stack),
         pilot,
@@ -132,6 +135,19 @@ def select(console: ClockConsole, name: str) -> TaskView:
     view = next(v for v in console.model.tasks.values() if v.name == name)
     console.screen.query_one(TaskTable).select(view.task_id)
     return view
+
+
+async def open_details(pilot: Pilot[object], name: str, runs: int = 0) -> DetailScreen:
+    """Open the details of the task called `name` and wait until `runs` runs are listed."""
+    console = pilot.app
+    assert isinstance(console, ClockConsole)
+    select(console, name)
+    await pilot.press("enter")
+    screen = console.screen
+    assert isinstance(screen, DetailScreen)
+    table = screen.query_one("#runs", DataTable)
+    await until(lambda: table.row_count >= runs, pilot, f"{runs} runs are listed")
+    return screen
 
 
 async def open_timeline(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual._doc import take_svg_screenshot
 
-from tests.console.scenes import EXTRA_SCENES, SCENES, SIZE
+from tests.console.scenes import EXTRA_SCENES, SCENES
 
 OUTPUT = Path(__file__).resolve().parent.parent.parent / "screenshots"
 
@@ -17,7 +17,7 @@ def main() -> int:
     for name, scene in {**SCENES, **EXTRA_SCENES}.items():
         svg = take_svg_screenshot(
             app=scene.build(),
-            terminal_size=SIZE,
+            terminal_size=scene.size,
             run_before=scene.prepare,
             title=f"clocktui: {name}",
         )

@@ -52,7 +52,7 @@ async def test_the_detail_screen_shows_runs_of_the_previous_session(tmp_path: Pa
         screen = console.screen
         assert isinstance(screen, DetailScreen)
         await until(lambda: screen.query_one("#runs", DataTable).row_count == 2, pilot, "rows")
-        assert "ConnectionError: upload server reset the connection" in text_of(screen, "#error")
+        assert "ConnectionError: upload server reset the connection" in text_of(screen, "#run")
 
 
 @time_limit()

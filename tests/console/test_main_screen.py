@@ -64,9 +64,9 @@ async def test_countdown_follows_the_fake_clock(console: ClockConsole) -> None:
         await started(pilot)
         view = select(console, "heartbeat")
         table = table_of(console)
-        assert table._cells(view)[5][0] == "10 s"
+        assert table.cell_texts(view)["countdown"] == "10 s"
         await advance(pilot, 3)
-        assert table._cells(view)[5][0] == "7 s"
+        assert table.cell_texts(view)["countdown"] == "7 s"
 
 
 @time_limit()
@@ -132,9 +132,9 @@ async def test_p_pauses_the_selected_task_and_its_row_shows_paused(console: Cloc
         await pilot.press("p")
         await until(lambda: view.paused, pilot, "the task is paused")
         await settle(pilot)
-        cells = table_of(console)._cells(view)
-        assert cells[3][0] == "paused"
-        assert cells[5][0] == ""  # no countdown while paused
+        cells = table_of(console).cell_texts(view)
+        assert cells["state"] == "paused"
+        assert cells["countdown"] == ""  # no countdown while paused
         assert [e.task_name for e in recorder.of_type(TaskPaused)] == ["heartbeat"]  # type: ignore[attr-defined]
         await pilot.press("p")
         await until(lambda: not view.paused, pilot, "the task is resumed")
@@ -144,9 +144,9 @@ async def test_p_pauses_the_selected_task_and_its_row_shows_paused(console: Cloc
 async def test_shift_p_pauses_every_task_then_resumes_them(console: ClockConsole) -> None:
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
-        await pilot.press("P")
+        await pilot.press("P", "y")  # it asks first: y confirms
         await until(lambda: console.model.counts()[1] == 6, pilot, "all tasks are paused")
-        await pilot.press("P")
+        await pilot.press("P", "P")  # so does a second P
         await until(lambda: console.model.counts()[1] == 0, pilot, "all tasks are resumed")
 
 
@@ -194,7 +194,7 @@ async def test_failing_task_shows_failed_and_counts_it(console: ClockConsole) ->
         await advance(pilot, 30)
         view = select(console, "flaky upload")
         assert view.failing and view.failure_count == 1
-        assert table_of(console)._cells(view)[8][0] == "failed"
+        assert table_of(console).cell_texts(view)["outcome"] == "failed"
         assert console.model.counts()[2] == 1
         assert any("flaky upload failed" in str(n.message) for n in console._notifications)
 
@@ -246,8 +246,9 @@ async def test_a_second_q_cancels_running_runs_and_still_runs_the_shutdown_steps
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         await until(lambda: "long run started" in steps, pilot, "the long run started")
-        await pilot.press("q")  # 60 s of grace on a clock that does not move...
-        await pilot.press("q")  # ...cut short
+        await until(lambda: console.model.counts()[0] == 1, pilot, "the console saw the run")
+        await pilot.press("q", "y")  # a run is in flight: asked, confirmed; 60 s of grace
+        await pilot.press("q")  # on a clock that does not move... cut short
         await until(lambda: console.source.stopped, pilot, "the scheduler stopped")
         await pilot.pause()
     assert steps == [
@@ -266,7 +267,8 @@ async def test_a_third_q_leaves_at_once_without_waiting_for_the_shutdown() -> No
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         await until(lambda: "long run started" in steps, pilot, "the long run started")
-        await pilot.press("q", "q")
+        await until(lambda: console.model.counts()[0] == 1, pilot, "the console saw the run")
+        await pilot.press("q", "y", "q")  # asked and confirmed, then hurried
         await until(lambda: "lifespan exit started" in steps, pilot, "the lifespan exit began")
         await pilot.press("q")
     assert console.return_code == 130
@@ -341,9 +343,10 @@ async def test_a_burst_of_model_changes_redraws_the_table_at_most_twice(
             original()
 
         table.model_updated = counted  # type: ignore[method-assign]
-        for _ in range(50):
+        for index in range(50):
             console.screen.model_changed()  # type: ignore[attr-defined]
-            await pilot.pause(0.002)
+            if index % 10 == 0:
+                await pilot.pause()
         await until(lambda: not console.screen.redraw_pending, pilot, "the trailing redraw")  # type: ignore[attr-defined]
         assert 1 <= len(redraws) <= 2
 
@@ -364,14 +367,16 @@ async def test_a_long_run_shows_running_while_it_keeps_the_scheduler_busy() -> N
         view = select(console, "long job")
         # No burst ends while the run goes on: the console's own poll brings its start.
         await until(lambda: view.state == "running", pilot, "the run shows as running")
-        assert table_of(console)._cells(view)[3][0] == "running"
+        assert table_of(console).cell_texts(view)["state"].startswith("running")
         hosted(console).host.loop.call_soon_threadsafe(release.set)
         await until(lambda: view.run_count == 1, pilot, "the run's end arrives")
         assert view.state == "finished" and view.last_outcome is RunOutcome.SUCCEEDED
 
 
 @time_limit()
-async def test_a_firing_skipped_for_overlap_shows_skipped_until_a_run_ends_after_it() -> None:
+async def test_while_a_run_goes_and_firings_are_skipped_the_row_shows_the_last_finished_run() -> (
+    None
+):
     clock = FakeClock()
     app = AioClock(name="overlap", clock=clock, loop_block_threshold=None)
     release = asyncio.Event()
@@ -388,23 +393,39 @@ async def test_a_firing_skipped_for_overlap_shows_skipped_until_a_run_ends_after
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
         view = select(console, "slow sync")
-        await advance(pilot, 10)  # the first firing: a quick run
+        await advance(pilot, 10)  # the first firing: a quick run at 00:00:10
         assert view.run_count == 1
-        await advance(pilot, 10)  # the second run starts and waits
+        await advance(pilot, 10)  # the second run starts at 00:00:20 and waits
         await until(lambda: view.state == "running", pilot, "the second run shows")
+        await advance(pilot, 3)
         table = table_of(console)
-        assert view.run_count == 1 and table._cells(view)[8][0] == "ok"
+        cells = table.cell_texts(view)
+        assert (cells["state"], cells["last"], cells["outcome"]) == (
+            "running 3 s",
+            "00:00:10",
+            "ok",
+        )
 
-        await advance(pilot, 10)  # the third firing finds the second run still going
+        await advance(pilot, 7)  # the third firing finds the second run still going
         await until(lambda: view.skip_count == 1, pilot, "the skip arrives")
-        cells = table._cells(view)
-        assert (cells[3][0], cells[8][0]) == ("running", "skipped")
+        cells = table.cell_texts(view)
+        assert (cells["state"], cells["last"], cells["outcome"], cells["skips"]) == (
+            "running 10 s",
+            "00:00:10",
+            "ok",
+            "1",
+        )
 
         await advance(pilot, 2)
         hosted(console).host.loop.call_soon_threadsafe(release.set)
         await until(lambda: view.run_count == 2, pilot, "the second run's end arrives")
-        cells = table._cells(view)
-        assert (cells[3][0], cells[8][0]) == ("idle", "ok")
+        cells = table.cell_texts(view)
+        assert (cells["state"], cells["last"], cells["outcome"], cells["duration"]) == (
+            "idle",
+            "00:00:20",
+            "ok",
+            "12 s",
+        )
 
 
 @time_limit()
@@ -482,3 +503,21 @@ async def test_the_details_show_each_attempt_of_a_retried_run() -> None:
         await until(lambda: runs.row_count == 3, pilot, "three attempts")
         kinds = [str(runs.get_row_at(row)[3]) for row in range(3)]
         assert kinds == ["retry 3", "retry 2", "schedule"]
+
+
+@time_limit()
+async def test_a_skipped_firing_of_a_paused_task_leaves_its_failure_shown(
+    console: ClockConsole,
+) -> None:
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await advance(pilot, 30)  # flaky upload fails at 12:00:25
+        view = select(console, "flaky upload")
+        await pilot.press("p")
+        await until(lambda: view.paused, pilot, "the task is paused")
+        await advance(pilot, 30)  # its 12:00:55 firing is skipped: it is paused
+        await until(lambda: view.skip_count >= 1, pilot, "the skip arrives")
+        cells = table_of(console).cell_texts(view)
+        assert (cells["last"], cells["outcome"], cells["failures"]) == ("12:00:25", "failed", "1")
+        assert cells["name"].startswith("✗")
+        assert console.model.counts()[2] == 1

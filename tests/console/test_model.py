@@ -81,7 +81,7 @@ def test_runs_of_earlier_sessions_fill_the_last_run_until_this_session_runs() ->
     earlier = ended(started(task_id, START - timedelta(minutes=1)), seconds=2.0)
     model.seed({task_id: [earlier]}, paused=[], before=START)
     view = model.tasks[task_id]
-    assert (view.last_started, view.run_count) == (earlier.started_at, 0)
+    assert (view.last_run, view.run_count) == (earlier, 0)
     assert view.last_finished == earlier.started_at + timedelta(seconds=2)
 
     current = started(task_id, START + timedelta(seconds=10))

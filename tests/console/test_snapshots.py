@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.console.scenes import SCENES, SIZE
+from tests.console.scenes import SCENES
 
 
 @pytest.mark.parametrize("name", list(SCENES))
 def test_console_looks_the_same(name: str, snap_compare: Callable[..., bool]) -> None:
     scene = SCENES[name]
-    assert snap_compare(scene.build(), terminal_size=SIZE, run_before=scene.prepare)
+    assert snap_compare(scene.build(), terminal_size=scene.size, run_before=scene.prepare)

@@ -42,7 +42,7 @@ async def test_t_shows_the_tasks_the_table_shows_in_its_order() -> None:
     console = timeline_console()
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
-        await pilot.press("slash", *"shard 0", "enter")
+        await pilot.press("slash", "quotation_mark", *"shard 0", "quotation_mark", "enter")
         screen = await open_timeline(pilot)
         assert names(console, screen.chart.order) == [f"shard 0{i}" for i in range(1, 10)]
         simulated = [task.name for task in screen.chart.data.simulation.tasks]  # type: ignore[union-attr]

@@ -74,7 +74,7 @@ async def test_the_fleet_console_shows_tasks_runs_and_replicas_and_pauses_everyw
             await pilot.press("p")
             await until(lambda: app.snapshot("tick").paused)
             await until(lambda: view.paused or next(iter(model.tasks.values())).paused)
-            await pilot.press("P")  # every task is paused: P resumes them all
+            await pilot.press("P", "y")  # every task is paused: P resumes them all (confirmed)
             await until(lambda: not app.snapshot("tick").paused)
 
 
