@@ -38,7 +38,9 @@ _SORT_NAMES = {
 class MainScreen(Screen[None]):
     """Every task at a glance, with k9s-style keys."""
 
+    # The footer shows them in this order as far as the width goes: help first.
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("?", "help", "Help"),
         Binding("r", "run", "Run now"),
         Binding("p", "pause", "Pause/resume"),
         Binding("P", "pause_all", "Pause all…", key_display="P"),
@@ -50,7 +52,6 @@ class MainScreen(Screen[None]):
         Binding("l", "logs", "Logs all/task"),
         Binding("v", "log_level", "Log level", show=False),
         Binding("t", "timeline", "Timeline"),
-        Binding("?", "help", "Help"),
         Binding("escape", "clear", "Clear filter", show=False),
     ]
 

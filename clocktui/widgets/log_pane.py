@@ -36,7 +36,7 @@ _LEVEL_CLASSES = {
 }
 LEVELS = (logging.NOTSET, logging.INFO, logging.WARNING, logging.ERROR)
 """The lowest levels `v` cycles through (NOTSET: every record)."""
-PAUSED_MARK = "⏸ paused — End to follow"
+PAUSED_MARK = "paused — End to follow"
 """The pane's subtitle while it does not follow new lines."""
 _PREFIX = 9 + 9 + 3
 """Cells of a line before its source's name: the time, the level, the brackets."""
