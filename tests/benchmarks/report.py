@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .losses import losses_in, where_we_lose
 from .peers import PEERS, PEERS_BY_ID
 from .results import CaseResult, RunRecord
@@ -141,7 +143,9 @@ def splice(previous: str, record: RunRecord) -> str:
     sections = {chunk.split("\n", 1)[0]: chunk for chunk in chunks}
     order = [chunk.split("\n", 1)[0] for chunk in chunks]
     rerun = sorted({result.case.section for result in record.results})
-    head = head.replace(" UTC in ", f"; {', '.join(rerun)} rerun {record.started_utc} UTC in ", 1)
+    names = ", ".join(rerun)
+    head = re.sub(rf"; {re.escape(names)} rerun [\d:\- ]+?(?=;| UTC in )", "", head)  # superseded
+    head = head.replace(" UTC in ", f"; {names} rerun {record.started_utc} UTC in ", 1)
     for peer in PEERS:
         if peer.id in record.versions:
             row = f"| {peer.title} | {record.versions[peer.id]} | {peer.caveat} |"
