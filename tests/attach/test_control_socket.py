@@ -9,6 +9,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
@@ -118,7 +119,8 @@ def test_a_socket_a_live_app_listens_on_is_refused_and_a_stale_one_replaced(
 def test_headless_with_a_taken_socket_exits_2_and_says_what_to_do(headless: HeadlessApp) -> None:
     done = subprocess.run(
         [
-            *("clocktui", "run", "tests.apps.attach_app:app", "--headless", "--no-history"),
+            *(sys.executable, "-m", "clocktui", "run", "tests.apps.attach_app:app"),
+            *("--headless", "--no-history"),
             *("--socket", str(headless.socket)),
         ],
         capture_output=True,
