@@ -34,10 +34,10 @@ PEERS: tuple[Peer, ...] = (
         distribution="clocktui",
         import_statement="import aioclock_core",
         caveat=(
-            "Every(seconds=P, first_run_strategy='immediate'|'wait'), "
-            "AioClock.interval_origin = t0: fixed rate on t0 + k·P (sections measured "
-            "before 2026-12-02: on serve start + k·P). No per-task start time, so random "
-            "phasing is n/a. The process-executor row: executor='process'."
+            "Every(seconds=P) with start_at = the task's first instant: fixed rate on "
+            "start_at + k·P, so random phasing runs too (sections measured before "
+            "2026-12-02 09:00: first_run_strategy on serve start + k·P, or interval_origin "
+            "= t0). The process-executor row: executor='process'."
         ),
     ),
     Peer(
