@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 from aioclock_core import AioClock, Every
@@ -23,3 +24,31 @@ async def test_fixed_rate_does_not_drift_with_a_slow_body() -> None:
     drift = (starts[-1] - starts[0]) - 10 * 0.2
     # A fixed-delay loop (aioclock 0.3) would be 10 x 50 ms = 500 ms late by now.
     assert abs(drift) < 0.030, f"drift after 10 periods: {drift * 1000:.1f} ms"
+
+
+async def test_a_fired_wall_timer_is_freed_without_the_cyclic_collector() -> None:
+    """A timer that fired must not stay in a reference cycle with its loop handle: with
+    thousands of randomly phased tasks every firing's timer was cyclic garbage, and the
+    collections it fed made the p99 lateness (docs/benchmarks.md)."""
+    from datetime import datetime, timedelta, timezone
+
+    from aioclock_core._clock import SYSTEM_CLOCK
+
+    fired = asyncio.Event()
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        timer = SYSTEM_CLOCK.call_at(
+            datetime.now(timezone.utc) + timedelta(milliseconds=20), fired.set
+        )
+        await asyncio.wait_for(fired.wait(), 5)
+        await asyncio.sleep(0)
+        del timer
+        gc.collect()
+        leftovers = [type(o).__name__ for o in gc.garbage if "Timer" in type(o).__name__]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert leftovers == []
