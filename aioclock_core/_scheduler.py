@@ -85,7 +85,12 @@ class Scheduler:
         self.replica = replica
         self.entries: dict[uuid.UUID, TaskEntry] = {e.task.id: e for e in entries}
         self._by_name = {e.task.name: e for e in self.entries.values()}
-        self._heap: list[tuple[float, int, TaskEntry]] = []
+        self._heap: list[tuple[float, int]] = []
+        """(due timestamp, token) of each planned firing. Numbers only: the collector stops
+        tracking a tuple of numbers, so the heap of 10,000 planned firings is not 10,000
+        more containers for every collection to scan (each lives a whole period)."""
+        self._planned: dict[int, TaskEntry] = {}
+        """The entry of each token in the heap; a token not in it is stale."""
         self._sequence = 0
         self._timer: TimerHandle | None = None
         self._timer_at: float | None = None
@@ -102,6 +107,8 @@ class Scheduler:
         self.threads_done.set()
         self._dispatching = False
         self._started = False
+        self.freeze_gc_at_start = True
+        self._froze_gc = False
         self._retries: dict[TimerHandle, TaskEntry] = {}
         """Retries waiting for their moment (they keep the app serving)."""
 
@@ -125,6 +132,14 @@ class Scheduler:
         self._dispatching = False
         self._started = True
         self._check_idle()
+        if self.freeze_gc_at_start and gc.isenabled():
+            # Everything built so far (modules, tasks, triggers, timelines) lives as long
+            # as serving does: in the permanent generation, collections while serving
+            # scan only what serving creates. At 10,000 tasks a full collection took
+            # 130-190 ms otherwise (docs/benchmarks.md, lateness with random phases).
+            # O(1); serve() thaws it at the end.
+            gc.freeze()
+            self._froze_gc = True
         self._arm()
 
     def _begin(self, entry: TaskEntry, anchor: datetime, resume: datetime | None = None) -> None:
@@ -152,7 +167,8 @@ class Scheduler:
         """No more firings or retries of `entry` (a run going goes on unless cancelled)."""
         self.entries.pop(entry.task.id, None)
         self._by_name.pop(entry.task.name, None)
-        entry.heap_token = -1  # its place in the heap is stale now
+        self._planned.pop(entry.heap_token, None)  # its place in the heap is stale now
+        entry.heap_token = -1
         entry.deferred = False
         for handle, owner in list(self._retries.items()):
             if owner is entry:
@@ -163,6 +179,7 @@ class Scheduler:
 
     def reschedule(self, entry: TaskEntry) -> None:
         """Plan `entry` afresh from its (new) trigger, from now."""
+        self._planned.pop(entry.heap_token, None)
         entry.heap_token = -1
         entry.deferred = False
         if entry.finished:  # an exhausted task fires again under its new trigger
@@ -176,10 +193,14 @@ class Scheduler:
         """No firing after this: cancel the timer and the legacy trigger loops."""
         self.stopping = True
         self._resume_gc()
+        if self._froze_gc:
+            self._froze_gc = False
+            gc.unfreeze()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._heap.clear()
+        self._planned.clear()
         for loop_task in list(self._legacy_loops):
             loop_task.cancel()
         for handle in self._retries:
@@ -188,7 +209,7 @@ class Scheduler:
 
     @property
     def active_runs(self) -> list[Run]:
-        return [run for entry in self.entries.values() for run in entry.runs.values()]
+        return [run for entry in self.entries.values() for run in entry.runs]
 
     # ----- the heap ------------------------------------------------------------------
     def _plan(self, entry: TaskEntry) -> None:
@@ -211,16 +232,18 @@ class Scheduler:
             if not entry.runs and not timeline.can_restart:
                 self._finish(entry)
             return
+        self._planned.pop(entry.heap_token, None)  # planned twice: the last one counts
         self._sequence += 1
-        entry.heap_token = self._sequence
+        token = entry.heap_token = self._sequence
+        self._planned[token] = entry
         due = pending.timestamp()
-        heapq.heappush(self._heap, (due, self._sequence, entry))
+        heapq.heappush(self._heap, (due, token))
         if not self._dispatching and (self._timer_at is None or due < self._timer_at):
             self._arm()
 
     def _arm(self) -> None:
         heap = self._heap
-        while heap and heap[0][2].heap_token != heap[0][1]:
+        while heap and heap[0][1] not in self._planned:
             heapq.heappop(heap)
         if self.stopping or not heap:
             if self._timer is not None:
@@ -234,7 +257,7 @@ class Scheduler:
         if self._timer is not None:
             self._timer.cancel()
         self._timer_at = due
-        pending = heap[0][2].next_fire_time
+        pending = self._planned[heap[0][1]].next_fire_time
         assert pending is not None
         self._timer = self.clock.call_at(pending, self._on_timer)
 
@@ -246,6 +269,7 @@ class Scheduler:
         now = self.clock.now()
         now_ts = now.timestamp()
         heap = self._heap
+        planned = self._planned
         self._dispatching = True
         pause_gc = self.pause_gc_in_bursts and not self._gc_paused and gc.isenabled()
         if pause_gc:
@@ -253,8 +277,9 @@ class Scheduler:
         fired = 0
         try:
             while heap and heap[0][0] <= now_ts:
-                _, token, entry = heapq.heappop(heap)
-                if token == entry.heap_token:
+                _, token = heapq.heappop(heap)
+                entry = planned.pop(token, None)
+                if entry is not None:
                     entry.heap_token = -1
                     self._fire(entry, now)
                     fired += 1
@@ -369,7 +394,7 @@ class Scheduler:
         run = Run(
             task.id, task.name, new_run_id(), kind, instant, self.clock.now, self.replica, attempt
         )
-        entry.runs[run] = run
+        entry.runs.append(run)
         if self._running == 0:
             self.delivery.busy()
         self._running += 1
@@ -398,12 +423,12 @@ class Scheduler:
                 self.delivery.flush()  # the run's end reaches subscribers first
                 self.bus.publish(ThreadOverran(self.clock.now(), record))
         else:
-            del entry.runs[run]
+            entry.runs.remove(run)
         self._after_run(entry)
 
     def thread_returned(self, entry: TaskEntry, run: Run) -> None:
         """The worker thread of an overrun run returned: its slot is free again."""
-        del entry.runs[run]
+        entry.runs.remove(run)
         entry.overrunning -= 1
         self.overrunning -= 1
         if not self.overrunning:
@@ -466,7 +491,7 @@ class Scheduler:
         self, entry: TaskEntry, run: Run, reason: SkipReason, detail: str | None
     ) -> None:
         """A run that another replica took (or that the coordinator could not allow)."""
-        del entry.runs[run]
+        entry.runs.remove(run)
         self._running -= 1
         self._skip(entry, run.scheduled_for, reason, 1, run.kind, detail)
         self._after_run(entry)
@@ -617,7 +642,7 @@ class Scheduler:
 
     def cancel_runs(self, entry: TaskEntry) -> int:
         count = 0
-        for run in list(entry.runs.values()):
+        for run in list(entry.runs):
             if run.task is not None and not run.task.done():
                 run.cancelled_by_user = True
                 run.task.cancel("cancelled by request")

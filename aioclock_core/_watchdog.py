@@ -174,7 +174,7 @@ def watch_scheduler(
         if current is None:
             return None
         for entry in list(scheduler.entries.values()):
-            for run in list(entry.runs.values()):
+            for run in list(entry.runs):
                 if run.task is current:
                     return entry, run
         return None

@@ -122,6 +122,14 @@ class AioClock(ControlMixin):
             promote and rescan thousands of short-lived objects mid-burst (it halves the
             CPU per firing of a 10,000-task herd). Off if your process must never defer
             a collection; never re-enables a collector you disabled yourself.
+        freeze_gc_at_start: Once serve() has planned every task, move the objects that
+            exist then (modules, tasks, triggers, timelines, yours too) into the cyclic
+            collector's permanent generation (`gc.freeze()`) until serve() ends
+            (`gc.unfreeze()`), so that collections while serving scan only what serving
+            creates: at 10,000 tasks a full collection otherwise stalls the loop for
+            130-190 ms every few seconds. A reference cycle that was already garbage at
+            that moment is freed only after serve() ends. Off to leave the collector
+            alone; nothing is frozen if you disabled the collector yourself.
         jitter_source: Where tasks' `jitter` draws its delays (default: a fresh
             `random.Random()`; `random.Random(seed)` makes them repeatable).
         process_pool_size: Worker processes that run `executor="process"` bodies at once
@@ -145,6 +153,7 @@ class AioClock(ControlMixin):
         interval_origin: datetime | None = None,
         claim_margin: float = 300.0,
         pause_gc_in_bursts: bool = True,
+        freeze_gc_at_start: bool = True,
         jitter_source: random.Random | None = None,
         process_pool_size: int | None = None,
     ) -> None:
@@ -195,6 +204,7 @@ class AioClock(ControlMixin):
         check_seconds(claim_margin, "claim_margin", "AioClock")
         self.claim_margin = float(claim_margin)
         self.pause_gc_in_bursts = pause_gc_in_bursts
+        self.freeze_gc_at_start = freeze_gc_at_start
         if jitter_source is not None and not isinstance(jitter_source, random.Random):
             raise TypeError(
                 "AioClock(jitter_source=...) takes a random.Random (e.g. random.Random(42) "
@@ -506,6 +516,7 @@ class AioClock(ControlMixin):
             jitter_source=self.jitter_source,
         )
         scheduler.pause_gc_in_bursts = self.pause_gc_in_bursts
+        scheduler.freeze_gc_at_start = self.freeze_gc_at_start
         pool = open_pool(entries, self.process_pool_size)
         if self.replica and hasattr(self.store, "replica"):
             self.store.replica = self.replica  # the name the coordinator claims under
