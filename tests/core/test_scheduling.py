@@ -261,3 +261,38 @@ async def test_the_collector_is_left_alone_when_switched_off(clock: FakeClock) -
     async with serving(app):
         await clock.advance(seconds=10)
     assert all(enabled_during_runs)
+
+
+async def test_what_exists_at_the_start_is_frozen_while_serving_and_thawed_after(
+    clock: FakeClock,
+) -> None:
+    """Collections while serving must not rescan the tasks' own structures (a full
+    collection at 10,000 tasks took 130-190 ms); nothing stays frozen once serve() ends."""
+    import gc
+
+    app = AioClock(clock=clock, loop_block_threshold=None)
+
+    @app.task(trigger=Every(seconds=10))
+    async def tick() -> None:
+        return None
+
+    gc.unfreeze()
+    async with serving(app):
+        frozen_while_serving = gc.get_freeze_count()
+        await clock.advance(seconds=10)
+    assert frozen_while_serving > 1000  # the modules and the app, not just a few objects
+    assert gc.get_freeze_count() == 0
+
+
+async def test_nothing_is_frozen_when_switched_off(clock: FakeClock) -> None:
+    import gc
+
+    app = AioClock(clock=clock, loop_block_threshold=None, freeze_gc_at_start=False)
+
+    @app.task(trigger=Every(seconds=10))
+    async def tick() -> None:
+        return None
+
+    gc.unfreeze()
+    async with serving(app):
+        assert gc.get_freeze_count() == 0
