@@ -390,7 +390,7 @@ def history_section(reps: int) -> str:
             f"SQLite recording costs **{cpu_extra:+.1f} %** CPU per firing over the memory "
             f"store (median of the {reps} paired ratios, "
             f"{(min(cpu_ratios) - 1) * 100:+.1f} to {(max(cpu_ratios) - 1) * 100:+.1f} %; "
-            "target < 10 %); lateness p99 SQLite / memory: "
+            "target ≤ +25 %); lateness p99 SQLite / memory: "
             f"{statistics.median(p99_ratios):.2f} ({min(p99_ratios):.2f}–{max(p99_ratios):.2f}).",
         ]
     )
