@@ -42,7 +42,9 @@ class OursAdapter:
         return None
 
     async def add(self, spec: TaskSpec, t0: float) -> None:
-        trigger = Every(seconds=spec.period)
+        # The grid's origin is start_at; "immediate" puts its first firing there (the
+        # default "wait" would put it one period later, at spec.first + period).
+        trigger = Every(seconds=spec.period, first_run_strategy="immediate")
         start_at = datetime.fromtimestamp(spec.first, tz=timezone.utc)
         # Task ids derive from the function's qualified name, the same for every
         # closure the harness makes, so each task needs its own name.
