@@ -29,21 +29,23 @@ __all__ = [
     "WEEK_TO_SECOND"
 ]  # fmt: skip
 
-from aioclock_core._trigger_base import (  # noqa: F401 - the public home of these names
+from aioclock_core._trigger_base import (
+    BaseTrigger,
+    Forever,
+    LoopController,
+    TriggerTypeT,
+    _reject_bool,
+)
+from aioclock_core._trigger_kinds import (  # noqa: F401 - the public home of these names
     _DAY_NAMES,
     LONGEST_SECONDS,
     LONGEST_TEXT,
     UTC,
     WEEK_TO_SECOND,
     WEEKDAY_MAPPER,
-    BaseTrigger,
-    Forever,
-    LoopController,
     Triggers,
-    TriggerTypeT,
     WeekdayT,
     _as_utc,
-    _reject_bool,
 )
 
 
