@@ -15,13 +15,13 @@ from aioclock_core.coordination import CommandKind, ControlCommand, Coordinator
 from aioclock_core.events import TaskRemoved, TaskRescheduled
 from aioclock_core.exceptions import SchedulerNotRunningError
 from aioclock_core.runs import RunRecord
-from aioclock_core.simulation import Simulator, unsimulated_reason
 from aioclock_core.state import TaskSnapshot
 from aioclock_core.task import Task, check_trigger
-from aioclock_core.triggers import BaseTrigger
 
 if TYPE_CHECKING:
     from aioclock_core._scheduler import Scheduler
+    from aioclock_core.simulation import Simulator
+    from aioclock_core.triggers import BaseTrigger
 
 T = TypeVar("T")
 TaskRef = UUID | str
@@ -224,6 +224,9 @@ class ControlMixin:
 
         Call it on the scheduler's loop (or once serving stopped); `run` may then go on
         any thread, since it only steps the copies."""
+        # Loaded on first use: the console asks for it, a plain app never does.
+        from aioclock_core.simulation import Simulator, unsimulated_reason
+
         scheduler = self._require_scheduler(reading=True)
         entries = scheduler.entries
         chosen = entries.values() if tasks is None else [entries[t] for t in tasks if t in entries]

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from aioclock_core._bus import EventBus
 from aioclock_core._entry import TaskEntry
+from aioclock_core._trigger_kinds import Triggers
 from aioclock_core.events import (
     Event,
     RunSkipped,
@@ -22,7 +23,6 @@ from aioclock_core.events import (
 )
 from aioclock_core.runs import RunKind, RunRecord, RunSink
 from aioclock_core.stores.base import SkipRecord, Store, StoreError, TaskRecord
-from aioclock_core.triggers import Triggers
 
 if TYPE_CHECKING:
     from aioclock_core.events import Subscription

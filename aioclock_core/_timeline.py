@@ -7,10 +7,14 @@ import math
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from aioclock_core.triggers import BaseTrigger, Every, OrTrigger
-
 if TYPE_CHECKING:
     from aioclock_core.task import Task
+    from aioclock_core.triggers import BaseTrigger, Every
+
+# The trigger classes are imported inside the functions that need them: they are pydantic
+# models, and a timeline only exists once a trigger was built (so pydantic is loaded by
+# then and the import is a lookup), while a module-level import would make every
+# `import aioclock_core` load pydantic.
 
 _FAST_FORWARD_AFTER = 10_000
 """Missed firings counted one by one before jumping straight past `now`."""
@@ -19,6 +23,8 @@ _TICK = timedelta(microseconds=1)
 
 def has_pure_timeline(trigger: BaseTrigger[Any]) -> bool:
     """Whether the trigger answers `next_fire_time` (else: an aioclock-style legacy trigger)."""
+    from aioclock_core._trigger_base import BaseTrigger
+
     return type(trigger).next_fire_time is not BaseTrigger.next_fire_time
 
 
@@ -176,6 +182,8 @@ class Timeline:
     ) -> None:
         """`start_at`/`end_at`: the window outside which nothing fires (an Every's grid
         then starts at `start_at`)."""
+        from aioclock_core.triggers import Every, OrTrigger
+
         if isinstance(trigger, OrTrigger):
             self._lines = [
                 _EveryLine(inner, anchor, None, start_at)

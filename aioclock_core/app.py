@@ -27,7 +27,7 @@ from aioclock_core._processes import WarmWhenIdle, open_pool
 from aioclock_core._recording import close_store, open_store, record_into_store
 from aioclock_core._scheduler import Scheduler
 from aioclock_core._shutdown import ShutdownRequests
-from aioclock_core._trigger_base import LONGEST_SECONDS, LONGEST_TEXT
+from aioclock_core._trigger_kinds import LONGEST_SECONDS, LONGEST_TEXT, Triggers
 from aioclock_core._watchdog import LoopWatchdog, watch_scheduler
 from aioclock_core.coordination import Coordinator
 from aioclock_core.events import (
@@ -45,13 +45,13 @@ from aioclock_core.runs import RunSink
 from aioclock_core.stores.base import Store, TaskRecord
 from aioclock_core.stores.memory import MemoryStore
 from aioclock_core.task import MisfirePolicy, Task, check_seconds
-from aioclock_core.triggers import BaseTrigger, Triggers
 
 if TYPE_CHECKING:
     import anyio
     from fast_depends import Provider
 
     from aioclock_core.background import AppThread
+    from aioclock_core.triggers import BaseTrigger
 
 __all__ = ["AioClock"]
 

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aioclock_core._di import check_parameters
 from aioclock_core._processes import check_executor_name
 from aioclock_core.task import MisfirePolicy, Task, check_run_policy, check_seconds, qualified_name
-from aioclock_core.triggers import BaseTrigger
 
 if TYPE_CHECKING:
     import anyio
+
+    from aioclock_core.triggers import BaseTrigger
 
 __all__ = ["Group"]
 

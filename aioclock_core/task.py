@@ -11,11 +11,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from aioclock_core._processes import check_executor
-from aioclock_core._trigger_base import LONGEST_SECONDS, LONGEST_TEXT
-from aioclock_core.triggers import BaseTrigger
+from aioclock_core._trigger_kinds import LONGEST_SECONDS, LONGEST_TEXT
 
 if TYPE_CHECKING:
     import anyio
+
+    from aioclock_core.triggers import BaseTrigger
 
 __all__ = ["Task", "TASK_ID_NAMESPACE", "task_id_for", "MisfirePolicy", "MISFIRE_POLICIES"]
 
@@ -147,6 +148,10 @@ class Task:
 
 def check_trigger(trigger: Any, where: str) -> None:
     """Refuse what is not a trigger the scheduler can drive, saying what to pass."""
+    # Here, not at the top: the trigger is built, so pydantic is loaded already; at the top
+    # this import would load it with `import aioclock_core`.
+    from aioclock_core._trigger_base import BaseTrigger
+
     if not isinstance(trigger, BaseTrigger):
         raise TypeError(
             f"{where}: trigger must be a trigger such as Every(seconds=10), "

@@ -29,22 +29,27 @@ __all__ = [
     "WEEK_TO_SECOND"
 ]  # fmt: skip
 
-from aioclock_core._trigger_base import (  # noqa: F401 - the public home of these names
+from aioclock_core._trigger_base import (
+    BaseTrigger,
+    Forever,
+    LoopController,
+    TriggerTypeT,
+    _reject_bool,
+)
+from aioclock_core._trigger_kinds import (  # noqa: F401 - the public home of these names
     _DAY_NAMES,
     LONGEST_SECONDS,
     LONGEST_TEXT,
     UTC,
     WEEK_TO_SECOND,
     WEEKDAY_MAPPER,
-    BaseTrigger,
-    Forever,
-    LoopController,
     Triggers,
-    TriggerTypeT,
     WeekdayT,
     _as_utc,
-    _reject_bool,
 )
+
+# The triggers below subclass their generic base bare, never parametrized with their
+# Literal: see BaseTrigger.model_config for why (import time).
 
 
 class _SingleShot(LoopController[TriggerTypeT], Generic[TriggerTypeT]):
@@ -60,7 +65,7 @@ class _SingleShot(LoopController[TriggerTypeT], Generic[TriggerTypeT]):
         return 0 if self._current_loop_count == 0 else None
 
 
-class Once(_SingleShot[Literal[Triggers.ONCE]]):
+class Once(_SingleShot):
     """Run once: as soon as the app starts, or at the instant `at`.
 
     Attributes:
@@ -109,7 +114,7 @@ class Once(_SingleShot[Literal[Triggers.ONCE]]):
 
 
 @deprecated("Use `lifespan` instead of OnStartUp; it will be removed in version 1.0.0")
-class OnStartUp(_SingleShot[Literal[Triggers.ON_START_UP]]):
+class OnStartUp(_SingleShot):
     """Deprecated: run once when the app starts (use the app's lifespan instead)."""
 
     type_: Literal[Triggers.ON_START_UP] = Triggers.ON_START_UP
@@ -119,7 +124,7 @@ class OnStartUp(_SingleShot[Literal[Triggers.ON_START_UP]]):
 
 
 @deprecated("Use `lifespan` instead of OnShutDown; it will be removed in version 1.0.0")
-class OnShutDown(_SingleShot[Literal[Triggers.ON_SHUT_DOWN]]):
+class OnShutDown(_SingleShot):
     """Deprecated: run once when the app shuts down (use the app's lifespan instead)."""
 
     type_: Literal[Triggers.ON_SHUT_DOWN] = Triggers.ON_SHUT_DOWN
@@ -133,7 +138,7 @@ _UNIT_SECONDS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "
 _NumberT = Union[int, float]
 
 
-class Every(LoopController[Literal[Triggers.EVERY]]):
+class Every(LoopController):
     """Fire at a fixed rate: anchor + k × period, whatever the runs take (no drift).
 
     Attributes:
@@ -314,7 +319,7 @@ class _WallClockTrigger(LoopController[TriggerTypeT], Generic[TriggerTypeT]):
             await SYSTEM_CLOCK.sleep(waiting)
 
 
-class At(_WallClockTrigger[Literal[Triggers.AT]]):
+class At(_WallClockTrigger):
     """Fire at a wall-clock time in ``tz``, every day or on one weekday.
 
     Exactly equivalent to ``Cron(cron=at.to_cron(), tz=at.tz)``.
@@ -367,7 +372,7 @@ class At(_WallClockTrigger[Literal[Triggers.AT]]):
         return f"at {clock} {days} {self.tz}{self._count_suffix()}"
 
 
-class Cron(_WallClockTrigger[Literal[Triggers.CRON]]):
+class Cron(_WallClockTrigger):
     """Fire on a cron expression, on the wall clock of ``tz``.
 
     Attributes:
@@ -408,7 +413,7 @@ class Cron(_WallClockTrigger[Literal[Triggers.CRON]]):
         return f"cron {self.cron} {self.tz}{self._count_suffix()}"
 
 
-class OrTrigger(LoopController[Literal[Triggers.OR]]):
+class OrTrigger(LoopController):
     """Fire whenever the earliest of its inner triggers fires.
 
     Each inner trigger keeps its own ``max_loop_count``, so ``OrTrigger(triggers=[Once(),
@@ -477,7 +482,7 @@ class OrTrigger(LoopController[Literal[Triggers.OR]]):
         return waiting
 
 
-class AndTrigger(LoopController[Literal[Triggers.AND]]):
+class AndTrigger(LoopController):
     """Fire when all of its inner triggers fire within `threshold` seconds of each other,
     at the latest of their instants (like APScheduler 4's AndTrigger).
 

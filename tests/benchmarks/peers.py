@@ -34,10 +34,12 @@ PEERS: tuple[Peer, ...] = (
         distribution="clocktui",
         import_statement="import aioclock_core",
         caveat=(
-            "Every(seconds=P) with start_at = the task's first instant: fixed rate on "
-            "start_at + k·P, so random phasing runs too (sections measured before "
-            "2026-12-02 09:00: first_run_strategy on serve start + k·P, or interval_origin "
-            "= t0). The process-executor row: executor='process'."
+            "Every(seconds=P, first_run_strategy='immediate') with start_at = the task's "
+            "first instant: fixed rate on start_at + k·P, so random phasing runs too "
+            "(sections measured before 2026-12-02 09:00: first_run_strategy on serve "
+            "start + k·P, or interval_origin = t0; from then until the fix of 2026-12-02 "
+            "14:00 the worker left the default 'wait', so each first firing came one "
+            "period late). The process-executor row: executor='process'."
         ),
     ),
     Peer(

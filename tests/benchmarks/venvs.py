@@ -36,6 +36,7 @@ def ensure_venv(peer: Peer, log: Path) -> Path:
     marker = root / MARKER
     fingerprint = install_fingerprint(peer)
     if marker.exists() and json.loads(marker.read_text()).get("fingerprint") == fingerprint:
+        byte_compile_editable(peer)
         return venv_python(peer)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as output:
@@ -54,7 +55,27 @@ def ensure_venv(peer: Peer, log: Path) -> Path:
                 stderr=subprocess.STDOUT,
             )
     marker.write_text(json.dumps({"fingerprint": fingerprint}))
+    byte_compile_editable(peer)
     return venv_python(peer)
+
+
+def byte_compile_editable(peer: Peer) -> None:
+    """Byte-compile the project's packages for an editable peer (ours), on every run.
+
+    pip byte-compiles the modules of the peers it installs; an editable install runs
+    from the sources, and under PYTHONDONTWRITEBYTECODE=1 every fresh interpreter would
+    compile them again: the startup rows would time our compiler (about 40 ms of a
+    240 ms import, measured with -X importtime) instead of our import. compileall only
+    rewrites stale files.
+    """
+    if "-e" not in peer.requirements:
+        return
+    packages = [str(PROJECT_ROOT / name) for name in ("aioclock_core", "clocktui")]
+    subprocess.run(
+        [str(venv_python(peer)), "-m", "compileall", "-q", *packages],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def installed_version(python: Path, distribution: str | None) -> str:
