@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import heapq
 import itertools
 import logging
@@ -11,34 +10,26 @@ import random
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from aioclock_core._bus import EventBus
 from aioclock_core._clock import Clock, TimerHandle
+from aioclock_core._collector import CollectorPolicy
 from aioclock_core._delivery import RunDelivery
 from aioclock_core._entry import Run, TaskEntry
 from aioclock_core._runner import execute_run
+from aioclock_core._scheduler_control import SchedulerControl
 from aioclock_core._timeline import Timeline, has_pure_timeline
 from aioclock_core.coordination import Coordinator
 from aioclock_core.events import (
-    RunSkipped,
     SkipReason,
-    TaskPaused,
-    TaskResumed,
     TaskScheduled,
     ThreadOverran,
     ThreadReturned,
 )
-from aioclock_core.exceptions import SchedulerNotRunningError, TaskIdNotFound, TaskTimeoutError
+from aioclock_core.exceptions import TaskTimeoutError
 from aioclock_core.runs import RunKind, RunRecord
-from aioclock_core.state import TaskSnapshot
 
 logger = logging.getLogger("aioclock")
-
-_BURST = 256
-"""Firings dispatched at one instant from which the garbage collector waits for the runs."""
-_GC_PAUSE_LIMIT = 0.5
-"""Seconds (loop time) the collector waits at most after a burst."""
 
 
 _run_id_base = uuid.uuid4().int
@@ -51,7 +42,7 @@ def new_run_id() -> uuid.UUID:
     return uuid.UUID(int=(_run_id_base + next(_run_counter)) & ((1 << 128) - 1))
 
 
-class Scheduler:
+class Scheduler(SchedulerControl):
     """Dispatches the firings of many tasks from one heap and one clock timer.
 
     A firing costs a heap pop, a trigger computation and, if it runs, one asyncio task.
@@ -76,10 +67,8 @@ class Scheduler:
         self.coordinator = coordinator
         self.interval_origin = interval_origin
         self.claim_margin = claim_margin
-        self.pause_gc_in_bursts = True
-        self._gc_paused = False
-        self._gc_resume: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
+        self.collector = CollectorPolicy(self._loop)
         self.delivery = delivery or RunDelivery(self._loop)
         """Where runs go when they start and end (the app's sinks)."""
         self.replica = replica
@@ -107,8 +96,6 @@ class Scheduler:
         self.threads_done.set()
         self._dispatching = False
         self._started = False
-        self.freeze_gc_at_start = True
-        self._froze_gc = False
         self._retries: dict[TimerHandle, TaskEntry] = {}
         """Retries waiting for their moment (they keep the app serving)."""
 
@@ -132,14 +119,7 @@ class Scheduler:
         self._dispatching = False
         self._started = True
         self._check_idle()
-        if self.freeze_gc_at_start and gc.isenabled():
-            # Everything built so far (modules, tasks, triggers, timelines) lives as long
-            # as serving does: in the permanent generation, collections while serving
-            # scan only what serving creates. At 10,000 tasks a full collection took
-            # 130-190 ms otherwise (docs/benchmarks.md, lateness with random phases).
-            # O(1); serve() thaws it at the end.
-            gc.freeze()
-            self._froze_gc = True
+        self.collector.freeze()
         self._arm()
 
     def _begin(self, entry: TaskEntry, anchor: datetime, resume: datetime | None = None) -> None:
@@ -192,10 +172,7 @@ class Scheduler:
     def stop_triggers(self) -> None:
         """No firing after this: cancel the timer and the legacy trigger loops."""
         self.stopping = True
-        self._resume_gc()
-        if self._froze_gc:
-            self._froze_gc = False
-            gc.unfreeze()
+        self.collector.thaw()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -271,9 +248,7 @@ class Scheduler:
         heap = self._heap
         planned = self._planned
         self._dispatching = True
-        pause_gc = self.pause_gc_in_bursts and not self._gc_paused and gc.isenabled()
-        if pause_gc:
-            gc.disable()
+        held = self.collector.burst_starts()
         fired = 0
         try:
             while heap and heap[0][0] <= now_ts:
@@ -285,24 +260,8 @@ class Scheduler:
                     fired += 1
         finally:
             self._dispatching = False
-            if pause_gc:
-                if fired >= _BURST and self._running:
-                    # Thousands of runs were just created and die within milliseconds: a
-                    # collection now would promote them all and a full one would stall the
-                    # loop. Collect once they are gone (or after _GC_PAUSE_LIMIT at most).
-                    self._gc_paused = True
-                    self._gc_resume = self._loop.call_later(_GC_PAUSE_LIMIT, self._resume_gc)
-                else:
-                    gc.enable()
+            self.collector.burst_ended(held, fired, self._running > 0)
         self._arm()
-
-    def _resume_gc(self) -> None:
-        if self._gc_paused:
-            self._gc_paused = False
-            if self._gc_resume is not None:
-                self._gc_resume.cancel()
-                self._gc_resume = None
-            gc.enable()
 
     # ----- firing --------------------------------------------------------------------
     def _fire(self, entry: TaskEntry, now: datetime) -> None:
@@ -346,46 +305,6 @@ class Scheduler:
             if task.jitter:
                 run.delay = self.jitter_source.uniform(0.0, task.jitter)
         self._plan(entry)
-
-    def _skip(
-        self,
-        entry: TaskEntry,
-        instant: datetime,
-        reason: SkipReason,
-        count: int,
-        kind: RunKind = RunKind.SCHEDULE,
-        detail: str | None = None,
-    ) -> None:
-        if reason is SkipReason.OVERLAP:
-            logger.warning(
-                "Task %s: firing at %s skipped, the previous run is still going "
-                "(max_concurrent_runs=%d)",
-                entry.task.name,
-                instant.isoformat(),
-                entry.task.max_concurrent_runs,
-            )
-        elif reason is SkipReason.ELSEWHERE:
-            logger.debug("Task %s: firing at %s ran on %s", entry.task.name, instant, detail)
-        elif reason is SkipReason.MISSED:
-            logger.warning(
-                "Task %s: %d firing(s) up to %s missed (the scheduler woke up late)",
-                entry.task.name,
-                count,
-                instant.isoformat(),
-            )
-        if self.bus.active:
-            self.bus.publish(
-                RunSkipped(
-                    at=self.clock.now(),
-                    task_id=entry.task.id,
-                    task_name=entry.task.name,
-                    scheduled_for=instant,
-                    reason=reason,
-                    count=count,
-                    kind=kind,
-                    detail=detail,
-                )
-            )
 
     def _start_run(
         self, entry: TaskEntry, instant: datetime, kind: RunKind, attempt: int = 1
@@ -500,8 +419,7 @@ class Scheduler:
         """A run slot freed up: fire a deferred firing, restart Forever, or finish."""
         if self._running == 0:
             self.runs_done.set()
-            if self._gc_paused:
-                self._resume_gc()
+            self.collector.runs_ended()
             self.delivery.idle()
         if not self.stopping and not entry.legacy and entry.timeline is not None:
             if entry.deferred and not entry.runs:
@@ -552,130 +470,3 @@ class Scheduler:
             logger.exception("Custom trigger of task %s raised; the task stops", entry.task.name)
         finally:
             self._finish(entry)
-
-    # ----- control -------------------------------------------------------------------
-    def find(self, task: uuid.UUID | str) -> TaskEntry:
-        """The entry for a task id, id string or name; TaskIdNotFound otherwise."""
-        if isinstance(task, uuid.UUID):
-            entry = self.entries.get(task)
-        else:
-            entry = self._by_name.get(task)
-            if entry is None:
-                try:
-                    entry = self.entries.get(uuid.UUID(task))
-                except ValueError:
-                    entry = None
-        if entry is None:
-            raise TaskIdNotFound(
-                f"No task {task!r} in this app; known tasks: "
-                + ", ".join(sorted(self._by_name)[:10])
-            )
-        return entry
-
-    def pause(self, entry: TaskEntry, session_only: bool = False) -> bool:
-        if entry.paused:
-            return False
-        entry.paused = True
-        if self.bus.active:
-            self.bus.publish(
-                TaskPaused(self.clock.now(), entry.task.id, entry.task.name, session_only)
-            )
-        return True
-
-    def resume(self, entry: TaskEntry) -> bool:
-        if not entry.paused:
-            return False
-        entry.paused = False
-        if self.bus.active:
-            self.bus.publish(
-                TaskResumed(at=self.clock.now(), task_id=entry.task.id, task_name=entry.task.name)
-            )
-        return True
-
-    def run_now(self, entry: TaskEntry, claim_key: str | None = None) -> Run | None:
-        """Start a manual run, under the same overlap rule as a scheduled one.
-
-        With replicas, `claim_key` (the request's id) makes it run on one replica only."""
-        if self.stopping:
-            raise SchedulerNotRunningError(
-                f"Cannot run {entry.task.name!r} now: the app is shutting down"
-            )
-        now = self.clock.now()
-        if len(entry.runs) >= entry.task.max_concurrent_runs:
-            self._skip(entry, now, SkipReason.OVERLAP, 1, RunKind.MANUAL)
-            return None
-        run = self._start_run(entry, now, RunKind.MANUAL)
-        run.claim_key = claim_key
-        return run
-
-    async def drain(self, grace: float) -> None:
-        """Give running runs (and worker threads of runs that ended) `grace` seconds of
-        the clock, then cancel the runs left; threads cannot be cancelled and are left."""
-        pending = [run.task for run in self.active_runs if run.task is not None]
-        if not pending and not self.overrunning:
-            return
-        threads: asyncio.Task[Any] = asyncio.ensure_future(self.threads_done.wait())
-        await _wait_or_deadline(self.clock, [*pending, threads], grace)
-        threads.cancel()
-        left = [task for task in pending if not task.done()]
-        if left:
-            logger.warning(
-                "Shutdown: cancelling %d run(s) still going after the %.3g s grace period",
-                len(left),
-                grace,
-            )
-            for task in left:
-                task.cancel("shutdown")
-            await asyncio.wait(left, timeout=5.0)
-        if self.overrunning:
-            logger.warning(
-                "Shutdown: %d worker thread(s) still running after the %.3g s grace period; "
-                "Python cannot stop a thread, so they are left to finish on their own",
-                self.overrunning,
-                grace,
-            )
-
-    def run_once(self, entry: TaskEntry) -> Run:
-        """Run a start-up or shut-down task now; it is finished afterwards."""
-        entry.finished = True
-        return self._start_run(entry, self.clock.now(), RunKind.SCHEDULE)
-
-    def cancel_runs(self, entry: TaskEntry) -> int:
-        count = 0
-        for run in list(entry.runs):
-            if run.task is not None and not run.task.done():
-                run.cancelled_by_user = True
-                run.task.cancel("cancelled by request")
-                count += 1
-        return count
-
-    def snapshot(self, entry: TaskEntry) -> TaskSnapshot:
-        return entry.snapshot()
-
-    def upcoming(self, entry: TaskEntry, count: int) -> list[datetime]:
-        if entry.timeline is None or entry.finished:
-            return []
-        return entry.timeline.upcoming(count)
-
-
-async def _wait_or_deadline(clock: Clock, tasks: list[asyncio.Task[Any]], grace: float) -> None:
-    """Wait until every task is done or `grace` seconds of the clock have passed."""
-    loop = asyncio.get_running_loop()
-    deadline_passed: asyncio.Future[None] = loop.create_future()
-
-    def end_grace() -> None:
-        if not deadline_passed.done():
-            deadline_passed.set_result(None)
-
-    timer = clock.call_at(grace_deadline(clock, grace), end_grace)
-    everything: asyncio.Future[Any] = asyncio.ensure_future(asyncio.wait(tasks))
-    try:
-        await asyncio.wait([everything, deadline_passed], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        timer.cancel()
-        everything.cancel()
-
-
-def grace_deadline(clock: Clock, grace: float) -> datetime:
-    """The instant a shutdown grace period ends."""
-    return clock.now() + timedelta(seconds=max(0.0, grace))

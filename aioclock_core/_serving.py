@@ -161,8 +161,8 @@ class ServingMixin:
             replica=self.replica,
             jitter_source=self.jitter_source,
         )
-        scheduler.pause_gc_in_bursts = self.pause_gc_in_bursts
-        scheduler.freeze_gc_at_start = self.freeze_gc_at_start
+        scheduler.collector.pause_in_bursts = self.pause_gc_in_bursts
+        scheduler.collector.freeze_at_start = self.freeze_gc_at_start
         pool = open_pool(entries, self.process_pool_size)
         if self.replica and hasattr(self.store, "replica"):
             self.store.replica = self.replica  # the name the coordinator claims under
