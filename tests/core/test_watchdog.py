@@ -153,3 +153,33 @@ def test_the_heartbeat_is_slow_while_no_run_is_in_flight_and_quickens_for_runs()
     clock.now = 1.2
     watchdog._tick()  # 0.4 s late for a 0.5 s beat
     assert reports == [(0.4, "outside any run")]
+
+
+def test_a_second_of_one_short_run_costs_one_timed_beat_and_two_thread_wakes() -> None:
+    # One Every(1 s) task whose body takes 1 ms, for 10 s: the loop's timed beats and
+    # the thread's wake-ups are counted on a fake clock. Before issue 17: 20 and 28.
+    clock = FakeMonotonic()
+    watchdog, reports = watchdog_on(clock, [])
+    timed_beats = thread_wakes = 0
+    thread_wakes_at = watchdog._check()
+    for firing in range(1, 11):
+        while True:  # what wakes up before the firing
+            beat_at = watchdog._last_tick + watchdog._scheduled
+            clock.now = min(beat_at, thread_wakes_at, float(firing))
+            if clock.now == beat_at:
+                timed_beats += 1
+                watchdog._tick()
+            elif clock.now == thread_wakes_at:
+                thread_wakes += 1
+                watchdog._rouse.clear()
+                thread_wakes_at = clock.now + watchdog._check()
+            else:
+                break
+        watchdog.busy()
+        if watchdog._rouse.is_set():
+            thread_wakes_at = clock.now
+        clock.now += 0.001
+        watchdog.idle()
+    assert reports == []
+    assert timed_beats <= 11  # one a second, and the start's before the first firing
+    assert thread_wakes <= 20
