@@ -1,4 +1,5 @@
-"""What an idle registered task costs in memory, counted by tracemalloc (steadier than RSS).
+"""What an idle registered task and a kept run cost in memory, counted by tracemalloc
+(steadier than RSS).
 
 The bounds pin what issue 17 reached; the benchmark's "RSS per idle task" column is the
 same cost seen from outside (docs/benchmarks.md)."""
@@ -8,9 +9,15 @@ from __future__ import annotations
 import gc
 import tracemalloc
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aioclock_core import AioClock, Every
+from aioclock_core._entry import Run
+from aioclock_core._scheduler import new_run_id
+from aioclock_core.runs import RunKind, RunOutcome
+from aioclock_core.stores import MemoryStore
+from aioclock_core.task import task_id_for
 
 TASKS = 500
 
@@ -51,3 +58,27 @@ def test_a_registered_every_task_takes_at_most_750_bytes() -> None:
         app.task(trigger=Every(seconds=1), name=names[index + 1])(tick)
 
     assert bytes_per(register) <= 750
+
+
+def test_a_run_kept_by_the_memory_store_takes_at_most_400_bytes() -> None:
+    # A short successful run as the scheduler records it (its own run id, instants and
+    # duration; the task's id and name are shared with the task). 364 bytes at issue 17.
+    store = MemoryStore()
+    task_id = task_id_for("task")
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+
+    def keep_a_run(index: int) -> None:
+        run = Run(
+            task_id=task_id,
+            task_name="task",
+            run_id=new_run_id(),
+            kind=RunKind.SCHEDULE,
+            scheduled_for=start + timedelta(seconds=index),
+            now=lambda: start,
+        )
+        run.started_at = start + timedelta(seconds=index, microseconds=150)
+        run.duration = 0.000042
+        run.outcome = RunOutcome.SUCCEEDED
+        store.deliver([run.finished_record()])
+
+    assert bytes_per(keep_a_run) <= 400
