@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,14 @@ Culprit = tuple[TaskEntry, Run]
 IDLE_TICK = 0.5
 """Seconds between heartbeats while no run is in flight."""
 
+PARK_AFTER_BEATS = 2
+"""Idle beats without a run starting after which the thread stops looking until one does.
+Not at once: rousing it costs two wake-ups (the rouse, then the GIL the loop holds), and
+a thread that looks every other beat is awake just after the next run of a task every
+1 s anyway. Counted on a fake clock per firing of one task with a short body (issue 17;
+before: looks, of which rouses): every 1 s, 1 look (3, 1); every 0.7 s, 2 looks of which
+1 a rouse (3, 1); every 10 s, 3 looks of which 1 a rouse (21, 1)."""
+
 
 class LoopWatchdog(RunSink):
     """A loop-side heartbeat and a thread that samples which asyncio task is running.
@@ -36,6 +45,14 @@ class LoopWatchdog(RunSink):
     `IDLE_TICK` seconds, so an idle app wakes up a few times a second, not 40: a stall
     from outside any run is then reported once the heartbeat is `threshold` late (a
     stall of 0.6 s at the defaults; shorter ones when they fall late in the beat).
+
+    The start and the end of a burst of runs (`busy`, `idle`) are beats too: the loop is
+    running then. So a run that ends before its quick beat is due costs no quick beat,
+    and the thread is roused for a run only when it sleeps past the quick beat's moment.
+    While no run is in flight the thread looks rarely, then not at all (`_next_sleep`).
+    With one `Every(1 s)` task of a short body, that is the firing and one slow beat a
+    second on the loop and one wake-up of the thread, instead of three and three and a
+    half (issue 17; benchmark: CPU per firing, lateness N=1).
     """
 
     def __init__(
@@ -62,6 +79,11 @@ class LoopWatchdog(RunSink):
         self._started = False
         self._stopped = False
         self._rouse = threading.Event()
+        self._busy_since = self._last_tick
+        """When the last run started after none was in flight (monotonic)."""
+        self._thread_wakes_at = math.inf
+        """When the thread's sleep ends (monotonic); infinity while it is awake, since
+        it may be planning from the state before a change."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._thread: threading.Thread | None = None
@@ -96,15 +118,23 @@ class LoopWatchdog(RunSink):
         if self._busy:
             return
         self._busy = True
+        self._busy_since = self._monotonic()
         if self._started and self._scheduled > self._interval:
-            if self._handle is not None:
-                self._handle.cancel()
-            self._tick()  # a slow beat cut short (never late): the quick beat starts now
-            self._rouse.set()  # the thread sleeps towards the slow beat's moment
+            self._beat_now()  # a slow beat cut short (never late): the quick beat starts now
+            if self._thread_wakes_at > self._last_tick + self._interval + self._threshold / 2:
+                self._rouse.set()  # it sleeps towards the slow beat's moment
 
     def idle(self) -> None:
-        """The last run in flight ended (on the loop): the next beats are slow."""
+        """The last run in flight ended (on the loop): the loop is alive, so a quick beat
+        still pending is replaced by a slow one from now."""
         self._busy = False
+        if self._started and self._scheduled < self._idle_interval:
+            self._beat_now()
+
+    def _beat_now(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._tick()
 
     def _plan_tick(self) -> None:
         self._scheduled = self._interval if self._busy else self._idle_interval
@@ -123,8 +153,27 @@ class LoopWatchdog(RunSink):
 
     def _watch(self) -> None:
         while not self._stopped:
-            self._rouse.wait(self._check())
-            self._rouse.clear()
+            self._rouse.clear()  # before the look: a rouse during it cuts the next sleep
+            self._rouse.wait(self._next_sleep())
+
+    def _next_sleep(self) -> float | None:
+        """One look (`_check`), then the seconds the thread sleeps, or None: until `busy`
+        rouses it.
+
+        While no run is in flight there is no run to name (the loop's beat still reports
+        a stall, without a culprit), so the thread looks one beat later than `_check`
+        says, and not at all once no run has started for `PARK_AFTER_BEATS` idle beats.
+        `busy` rouses it whenever it would look too late for the run that starts."""
+        sleep = self._check()
+        if self._busy:
+            return sleep
+        later: float | None = None
+        if self._monotonic() - self._busy_since < PARK_AFTER_BEATS * self._idle_interval:
+            later = sleep + self._idle_interval
+        # Published before `_busy` is read again: a `busy` from now on sees it and rouses
+        # the thread; one that came before it is seen here, and the look stays as planned.
+        self._thread_wakes_at += math.inf if later is None else self._idle_interval
+        return sleep if self._busy else later
 
     def _check(self) -> float:
         """One look at the loop from the thread; returns the seconds until the next.
@@ -133,10 +182,12 @@ class LoopWatchdog(RunSink):
         its next tick, not on a fixed beat: while the loop ticks, that is one wake-up per
         one or two ticks (each costs tens of microseconds of CPU), and when the loop does
         stall, the thread is awake at once to see which run holds it."""
+        self._thread_wakes_at = math.inf
         since = self._last_tick
         due = since + self._scheduled + self._threshold / 2
         now = self._monotonic()
         if now < due:
+            self._thread_wakes_at = due
             return due - now
         if self._sample is None or self._sample[0] != since:  # one sample per stall
             current = None
@@ -146,6 +197,7 @@ class LoopWatchdog(RunSink):
                 except RuntimeError:
                     pass
             self._sample = (since, self._find_run(current))
+        self._thread_wakes_at = now + self._interval
         return self._interval  # until the loop is back
 
 

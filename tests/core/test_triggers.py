@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import pickle
 import warnings
 from datetime import datetime, timedelta, timezone
 
@@ -436,3 +438,31 @@ async def test_legacy_or_trigger_waits_once_for_its_closest_inner_trigger(monkey
     trigger = OrTrigger(triggers=[Every(seconds=5), Every(seconds=3)])
     await asyncio.wait_for(trigger.trigger_next(), 1)
     assert waits == [3]  # the inner trigger's own wait only (aioclock 0.3.1)
+
+
+def test_assigning_a_field_marks_it_set_on_that_trigger_only():
+    # Triggers built with the same fields share one fields set until one is assigned to.
+    first, second = Every(seconds=1), Every(seconds=2)
+    first.minutes = 1
+    assert first.model_fields_set == {"seconds", "minutes"}
+    assert second.model_fields_set == {"seconds"}
+    assert Every(seconds=3).model_fields_set == {"seconds"}
+    assert repr(second.model_fields_set) == "{'seconds'}"
+
+
+def test_a_copy_with_an_update_marks_the_field_set_on_the_copy_only():
+    original = Every(seconds=1)
+    copied = original.model_copy(update={"minutes": 1})
+    assert copied.model_fields_set == {"seconds", "minutes"}
+    assert original.model_fields_set == {"seconds"}
+
+
+def test_the_loop_count_is_carried_by_copies_and_compared_by_equality():
+    counted = Every(seconds=1, max_loop_count=2)
+    counted._increment_loop_counter()
+    assert counted._current_loop_count == 1
+    assert copy.copy(counted)._current_loop_count == 1
+    assert pickle.loads(pickle.dumps(counted))._current_loop_count == 1
+    assert counted != Every(seconds=1, max_loop_count=2)
+    counted._current_loop_count = 0
+    assert counted == Every(seconds=1, max_loop_count=2)

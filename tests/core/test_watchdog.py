@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
 
-from aioclock_core import AioClock, Once, OnStartUp
+from aioclock_core import AioClock, Every, Once, OnStartUp
 from aioclock_core._watchdog import LoopWatchdog
 from aioclock_core.events import LoopBlocked
 
@@ -35,6 +36,21 @@ async def test_a_task_blocking_the_loop_is_named(caplog: pytest.LogCaptureFixtur
     assert event.task_name == "cpu-hog"
     assert 0.2 < event.blocked_for < 1.0
     assert any("make the task a plain `def`" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_task_blocking_at_once_after_a_quiet_spell_is_named() -> None:
+    # 1.2 s without runs: the watch thread has stopped looking, the run must rouse it.
+    app = AioClock(loop_block_threshold=0.05)
+    blocked: list[LoopBlocked] = []
+    app.subscribe(lambda batch: blocked.extend(e for e in batch if isinstance(e, LoopBlocked)))
+
+    @app.task(trigger=Every(seconds=1.2, max_loop_count=1), name="late hog")
+    async def hog() -> None:
+        time.sleep(0.3)  # blocks from its first line
+
+    await asyncio.wait_for(app.serve(), 5)
+    app.flush_events()
+    assert [event.task_name for event in blocked] == ["late hog"]
 
 
 async def test_the_watch_can_be_switched_off() -> None:
@@ -153,3 +169,51 @@ def test_the_heartbeat_is_slow_while_no_run_is_in_flight_and_quickens_for_runs()
     clock.now = 1.2
     watchdog._tick()  # 0.4 s late for a 0.5 s beat
     assert reports == [(0.4, "outside any run")]
+
+
+def wake_ups(period: float, firings: int) -> tuple[int, int]:
+    """(the loop's timed beats, the thread's wake-ups) while one task of period `period`
+    and a 1 ms body fires `firings` times, counted on a fake clock. The thread looks
+    when it is due or roused (it then looks during the run)."""
+    clock = FakeMonotonic()
+    watchdog, reports = watchdog_on(clock, [])
+    timed_beats = thread_wakes = 0
+
+    def thread_looks() -> float:
+        nonlocal thread_wakes
+        thread_wakes += 1
+        watchdog._rouse.clear()
+        sleep = watchdog._next_sleep()
+        return math.inf if sleep is None else clock.now + sleep
+
+    thread_wakes_at = thread_looks()  # its first look, at the start
+    thread_wakes = 0
+    for firing in range(1, firings + 1):
+        while True:  # what wakes up before the firing
+            beat_at = watchdog._last_tick + watchdog._scheduled
+            clock.now = min(beat_at, thread_wakes_at, firing * period)
+            if clock.now == beat_at:
+                timed_beats += 1
+                watchdog._tick()
+            elif clock.now == thread_wakes_at:
+                thread_wakes_at = thread_looks()
+            else:
+                break
+        watchdog.busy()
+        if watchdog._rouse.is_set():
+            thread_wakes_at = thread_looks()
+        clock.now += 0.001
+        watchdog.idle()
+    assert reports == []
+    return timed_beats, thread_wakes
+
+
+def test_one_short_run_a_second_costs_one_timed_beat_and_one_thread_wake_a_second() -> None:
+    timed_beats, thread_wakes = wake_ups(period=1.0, firings=10)
+    assert timed_beats <= 11  # before issue 17: 20 (and one before the first firing)
+    assert thread_wakes <= 10  # before issue 17: 29
+
+
+def test_the_thread_wakes_for_runs_not_for_time() -> None:
+    _, thread_wakes = wake_ups(period=10.0, firings=6)
+    assert thread_wakes <= 18  # before issue 17: 125 in this minute

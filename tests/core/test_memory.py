@@ -1,0 +1,84 @@
+"""What an idle registered task and a kept run cost in memory, counted by tracemalloc
+(steadier than RSS).
+
+The bounds pin what issue 17 reached; the benchmark's "RSS per idle task" column is the
+same cost seen from outside (docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from aioclock_core import AioClock, Every
+from aioclock_core._entry import Run
+from aioclock_core._scheduler import new_run_id
+from aioclock_core.runs import RunKind, RunOutcome
+from aioclock_core.stores import MemoryStore
+from aioclock_core.task import task_id_for
+
+TASKS = 500
+
+
+async def tick() -> None:
+    return None
+
+
+def bytes_per(build: Callable[[int], Any]) -> float:
+    """Bytes still allocated per call of `build(i)` after TASKS calls (results kept)."""
+    build(-1)  # the first one may build schemas and caches
+    kept = []
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for index in range(TASKS):
+            kept.append(build(index))
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    return (after - before) / TASKS
+
+
+def test_an_idle_every_trigger_takes_at_most_400_bytes() -> None:
+    # 760 bytes before issue 17: a private-attribute dict and a fields set of its own.
+    assert bytes_per(lambda index: Every(seconds=1)) <= 400
+
+
+def test_a_registered_every_task_takes_at_most_750_bytes() -> None:
+    # Its trigger, Task, id and the app's index of it; the name is the caller's string.
+    # 1,106 bytes before issue 17.
+    app = AioClock()
+    names = [f"task-{index}" for index in range(-1, TASKS)]
+
+    def register(index: int) -> None:
+        app.task(trigger=Every(seconds=1), name=names[index + 1])(tick)
+
+    assert bytes_per(register) <= 750
+
+
+def test_a_run_kept_by_the_memory_store_takes_at_most_400_bytes() -> None:
+    # A short successful run as the scheduler records it (its own run id, instants and
+    # duration; the task's id and name are shared with the task). 364 bytes at issue 17.
+    store = MemoryStore()
+    task_id = task_id_for("task")
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+
+    def keep_a_run(index: int) -> None:
+        run = Run(
+            task_id=task_id,
+            task_name="task",
+            run_id=new_run_id(),
+            kind=RunKind.SCHEDULE,
+            scheduled_for=start + timedelta(seconds=index),
+            now=lambda: start,
+        )
+        run.started_at = start + timedelta(seconds=index, microseconds=150)
+        run.duration = 0.000042
+        run.outcome = RunOutcome.SUCCEEDED
+        store.deliver([run.finished_record()])
+
+    assert bytes_per(keep_a_run) <= 400
