@@ -60,6 +60,7 @@ class Replica:
             time.sleep(1.0)
             self.process.kill()
             self.process.wait()
+            print(f"----- replica {self.name} did not stop; its log and stacks:\n{self.logs()}")
             raise AssertionError(f"replica {self.name} did not stop:\n{self.logs()}") from None
         finally:
             self.log.close()
