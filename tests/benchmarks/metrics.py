@@ -38,7 +38,8 @@ def lateness_metrics(raw: dict[str, Any]) -> Metrics:
     metrics["cpu_s_per_1000"] = (cpu_to - cpu_from) / firings * 1000 if firings else math.nan
     # Below 100 tasks the difference is a few pages of allocator noise, not a per-task cost.
     grown = int(raw["rss_after"]) - int(raw["rss_before"])
-    metrics["rss_bytes_per_task"] = grown / n if n >= RSS_MIN_TASKS else math.nan
+    tasks = int(raw.get("rss_tasks", n))  # results cached before 2026-12-02 15:30: n
+    metrics["rss_bytes_per_task"] = grown / tasks if n >= RSS_MIN_TASKS else math.nan
     metrics["registration_s"] = float(raw["registration_seconds"])
     metrics["setup_overran"] = float(bool(raw["setup_overran"]))
     return metrics
