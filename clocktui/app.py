@@ -335,9 +335,15 @@ class ClockConsole(App[int]):
 
     def _screen_handlers(self, name: str) -> list[Callable[..., None]]:
         """The method `name` of each screen that has one and is mounted (a screen just
-        pushed has no widgets to update yet; it reads the model when it mounts)."""
+        pushed has no widgets to update yet; it reads the model when it mounts). None once
+        the console shuts down: it removes each screen's widgets before the screen, and a
+        beat in between would find a screen without its table."""
+        if not self.is_running:
+            return []
         handlers = (
-            getattr(screen, name, None) for screen in self.screen_stack if screen.is_mounted
+            getattr(screen, name, None)
+            for screen in self.screen_stack
+            if screen.is_mounted and screen.is_running and screen.is_attached
         )
         return [handler for handler in handlers if handler is not None]
 

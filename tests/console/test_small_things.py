@@ -49,3 +49,28 @@ def test_screenshot_dir_and_attach_are_in_the_help() -> None:
     run_help = parser._subparsers._group_actions[0].choices["run"].format_help()  # type: ignore[union-attr]
     assert "--screenshot-dir DIR" in run_help
     assert "--attach" in parser.format_help()
+
+
+@time_limit()
+async def test_a_beat_while_the_console_shuts_down_touches_no_screen() -> None:
+    """Shutting down removes each screen's widgets before the screen itself; the
+    heartbeat can fire in between (seen once in CI on Python 3.10) and must not look for
+    a table that is gone."""
+    console: ClockConsole = build_console()
+    beats: list[BaseException | None] = []
+    close_all = console._close_all
+
+    async def close_all_with_a_beat_in_between() -> None:
+        screen = console.screen
+        await console._prune(*screen.children)  # the widgets go first, as in shutdown
+        try:
+            console._beat()
+            beats.append(None)
+        except Exception as error:  # the test reports what a beat raised
+            beats.append(error)
+        await close_all()
+
+    console._close_all = close_all_with_a_beat_in_between  # type: ignore[method-assign]
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+    assert beats == [None]
