@@ -44,7 +44,7 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
     started = clock.monotonic()
     if delivery.wants_started:
         delivery.started(run.started_record())
-    timeout = entry.task.timeout
+    timeout = entry.task.settings.timeout
     timer = None
     if timeout is not None:
         timer = clock.call_at(started_at + timedelta(seconds=timeout), lambda: _time_out(run))
@@ -99,7 +99,7 @@ async def _claimed(scheduler: Scheduler, entry: TaskEntry, run: Run) -> bool:
     coordinator = scheduler.coordinator
     assert coordinator is not None
     key = run.claim_key or firing_key(run.scheduled_for)
-    ttl = (entry.task.timeout or 0.0) + scheduler.claim_margin
+    ttl = (entry.task.settings.timeout or 0.0) + scheduler.claim_margin
     claim = await coordinator.claim(run.task_id, key, ttl)
     if claim.won:
         entry.coordination_warned = False

@@ -267,23 +267,25 @@ class Scheduler(SchedulerControl):
     def _fire(self, entry: TaskEntry, now: datetime) -> None:
         timeline = entry.timeline
         assert timeline is not None
-        task = entry.task
+        # The task's run settings, read once from the object tasks share (not through the
+        # Task's read-only attributes: a Python-level getter each, on every firing).
+        settings = entry.task.settings
         pending = timeline.pending
         assert pending is not None
         if (
             entry.runs
-            and len(entry.runs) >= task.max_concurrent_runs
-            and (pending == entry.last_instant or task.misfire == "all")
+            and len(entry.runs) >= settings.max_concurrent_runs
+            and (pending == entry.last_instant or settings.misfire == "all")
         ):
             # A second firing at the very instant of the running one (OrTrigger of two
             # Once), or any firing of a task that runs them all: it runs when the
             # current run ends, instead of being skipped.
             entry.deferred = True
             return
-        if task.misfire == "all":  # each missed firing is a run of its own, in turn
+        if settings.misfire == "all":  # each missed firing is a run of its own, in turn
             timeline.consume()
             instant = pending
-        elif task.misfire == "earliest":
+        elif settings.misfire == "earliest":
             latest, coalesced, _ = timeline.consume_through(now)
             instant = pending
             if latest != pending:
@@ -294,16 +296,16 @@ class Scheduler(SchedulerControl):
                 self._skip(entry, last_coalesced, SkipReason.MISSED, coalesced)
         entry.last_instant = instant
         late = (now - instant).total_seconds()
-        if task.misfire_grace_time is not None and late > task.misfire_grace_time:
+        if settings.misfire_grace_time is not None and late > settings.misfire_grace_time:
             self._skip(entry, instant, SkipReason.MISSED, 1)
         elif entry.paused:
             self._skip(entry, instant, SkipReason.PAUSED, 1)
-        elif len(entry.runs) >= task.max_concurrent_runs:
+        elif len(entry.runs) >= settings.max_concurrent_runs:
             self._skip(entry, instant, SkipReason.OVERLAP, 1)
         else:
             run = self._start_run(entry, instant, RunKind.SCHEDULE)
-            if task.jitter:
-                run.delay = self.jitter_source.uniform(0.0, task.jitter)
+            if settings.jitter:
+                run.delay = self.jitter_source.uniform(0.0, settings.jitter)
         self._plan(entry)
 
     def _start_run(
