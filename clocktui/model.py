@@ -78,6 +78,8 @@ class TaskView:
     """Bumped whenever `recent` changes (a run finished, or history was loaded)."""
     overrunning: int = 0
     """Worker threads of its runs that ended (timed out, cancelled) and still run."""
+    batch: int = 0
+    """The last batch of runs (`ConsoleModel.apply_runs`) that touched it."""
 
     def __post_init__(self) -> None:
         # Names come from user code and are shown in many places: made inert once, here,
@@ -196,6 +198,9 @@ class ConsoleModel:
         self.replicas: list[ReplicaView] = []
         """The fleet's processes (empty unless the source is a fleet)."""
         self._counts: tuple[int, tuple[int, int, int, int]] = (-1, (0, 0, 0, 0))
+        self._batch = 0
+        self._plan_changes = 0
+        """How much of `version` came from `plan` (next firings, which no count depends on)."""
         self.restart(tasks, SchedulerPhase.STARTING)
 
     def restart(self, tasks: Iterable[Task | TaskView], phase: SchedulerPhase) -> None:
@@ -212,13 +217,20 @@ class ConsoleModel:
         outcome), then as a finished one. Returns the failed runs (for notifications)
         and the tasks touched."""
         failures: list[RunRecord] = []
-        touched: dict[UUID, None] = {}
+        touched: list[UUID] = []
+        # Each view notes the batch that touched it last: a herd of 5,000 runs is 10,000
+        # records, and a dict of the ids touched would hash a UUID (a Python-level
+        # method) for each (a herd of 5,000 tasks folded in: 13.7 -> 12.6 ms, medians of 3).
+        self._batch += 1
+        batch = self._batch
         tasks = self.tasks
         for run in runs:
             view = tasks.get(run.task_id)
             if view is None:
                 continue
-            touched[run.task_id] = None
+            if view.batch != batch:
+                view.batch = batch
+                touched.append(view.task_id)
             if run.outcome is None:
                 view.in_flight[run.run_id] = run.started_at
                 continue
@@ -234,11 +246,12 @@ class ConsoleModel:
                 failures.append(run)
         if touched:
             self.version += 1
-        return failures, list(touched)
+        return failures, touched
 
     def plan(self, next_fire_times: Mapping[UUID, datetime | None]) -> None:
         """Set the next firing of the tasks given (from `AioClock.next_fire_times`)."""
         tasks = self.tasks
+        changed = 0
         for task_id, when in next_fire_times.items():
             view = tasks.get(task_id)
             if view is None:
@@ -246,7 +259,9 @@ class ConsoleModel:
             if view.next_fire_time != when or view.exhausted is not (when is None):
                 view.next_fire_time = when
                 view.exhausted = when is None
-                self.version += 1
+                changed += 1
+        self.version += changed
+        self._plan_changes += changed
 
     def apply(self, events: Iterable[Event]) -> None:
         """Fold in the bus's events (the console subscribes to `bridge.EVENT_KINDS`: runs
@@ -339,14 +354,16 @@ class ConsoleModel:
 
     def counts(self) -> tuple[int, int, int, int]:
         """How many tasks are running, paused and failing, and how many worker threads of
-        ended runs still run (counted once per `version`: the header asks on every
-        redraw)."""
-        if self._counts[0] != self.version:
+        ended runs still run (counted again only when something other than a next firing
+        changed: the header asks on every redraw, and a herd of 5,000 tasks re-plans them
+        all every second)."""
+        key = self.version - self._plan_changes
+        if self._counts[0] != key:
             running = paused = failing = threads = 0
             for view in self.tasks.values():
                 running += view.running > 0
                 paused += view.paused
                 failing += view.failing
                 threads += view.overrunning
-            self._counts = (self.version, (running, paused, failing, threads))
+            self._counts = (key, (running, paused, failing, threads))
         return self._counts[1]

@@ -124,3 +124,25 @@ def test_a_timed_out_run_whose_thread_still_runs_shows_as_overrun_until_it_retur
 
     model.apply([ThreadReturned(START + timedelta(seconds=30), run, 25.0)])
     assert (view.state, model.counts()[3]) == ("idle", 0)
+
+
+def test_counts_follow_runs_between_re_plans_and_a_batch_names_each_task_once() -> None:
+    model, task_id = model_of_one_task()
+    model.apply([SchedulerStarted(at=START, task_count=1)])
+    assert model.counts() == (0, 0, 0, 0)
+    first = started(task_id, START)
+    failures, touched = model.apply_runs([first])
+    assert touched == [task_id] and not failures
+    assert model.counts() == (1, 0, 0, 0)
+    model.plan({task_id: START + timedelta(seconds=10)})  # a next firing: no count moves
+    assert model.counts() == (1, 0, 0, 0)
+    # A batch with the run's end and a second run of the same task names the task once.
+    second = started(task_id, START + timedelta(seconds=10))
+    failures, touched = model.apply_runs([ended(first, outcome=RunOutcome.FAILED), second])
+    assert touched == [task_id] and failures[0].run_id == first.run_id
+    assert model.counts() == (1, 0, 1, 0)
+    model.plan({task_id: START + timedelta(seconds=20)})
+    model.apply_runs([ended(second)])
+    assert model.counts() == (0, 0, 0, 0)
+    _, touched = model.apply_runs([])
+    assert touched == []
