@@ -437,3 +437,21 @@ def test_the_reader_says_when_there_is_no_history_yet(path: Path) -> None:
 def test_bad_settings_are_refused_at_construction(path: Path, kwargs: dict[str, object]) -> None:
     with pytest.raises((ValueError, TypeError), match="SQLiteStore"):
         SQLiteStore(path, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "instants",
+    [
+        [T0, T0 + timedelta(microseconds=7), T0 + timedelta(seconds=0.999999)],
+        [T0 + timedelta(seconds=0.5), T0 + timedelta(seconds=1), T0 + timedelta(seconds=0.9)],
+        [T0.replace(tzinfo=None), T0 + timedelta(microseconds=3)],
+        [T0.astimezone(timezone(timedelta(hours=2))), T0 + timedelta(microseconds=3)],
+        [T0 - timedelta(days=400), T0, T0 - timedelta(days=400, microseconds=-1)],
+    ],
+    ids=["one-second", "across-a-second", "naive", "other-zone", "days-apart"],
+)
+def test_row_times_are_the_iso_text_whatever_second_came_before(
+    instants: list[datetime],
+) -> None:
+    texts = schema.RowTexts()
+    assert [texts.time(instant) for instant in instants] == [schema.iso(i) for i in instants]
