@@ -326,6 +326,20 @@ async def test_writes_reach_the_file_within_a_batch_interval_without_flush(path:
 
 
 @time_limit()
+async def test_a_burst_that_ends_before_the_batch_is_due_waits_for_it(path: Path) -> None:
+    store = SQLiteStore(path, batch_interval=0.5)
+    await store.open(APP)
+    opened = time.monotonic()
+    store.busy()
+    store.deliver([finished(started("a", T0))])
+    store.idle()  # the end of a burst, 0.5 s before the first batch is due
+    await asyncio.sleep(0.1)
+    assert count_rows(path, "runs") == 0 or time.monotonic() - opened >= 0.5
+    await until(lambda: count_rows(path, "runs") == 1, "the batch was due")
+    await store.close()
+
+
+@time_limit()
 async def test_runs_are_plain_rows_anyone_can_query_with_sql(path: Path) -> None:
     store = SQLiteStore(path)
     await store.open(APP)
