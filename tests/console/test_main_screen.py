@@ -437,7 +437,7 @@ async def test_the_header_says_when_the_history_cannot_be_written(tmp_path: obje
     app = AioClock(
         name="unwritable",
         clock=FakeClock(start=console_app.START),
-        store=UnwritableStore(Path(str(tmp_path)) / "h.sqlite3"),
+        store=UnwritableStore(Path(str(tmp_path)) / "h.sqlite3", batch_interval=0.05),
         loop_block_threshold=None,
     )
 

@@ -326,6 +326,20 @@ async def test_writes_reach_the_file_within_a_batch_interval_without_flush(path:
 
 
 @time_limit()
+async def test_a_burst_that_ends_before_the_batch_is_due_waits_for_it(path: Path) -> None:
+    store = SQLiteStore(path, batch_interval=0.5)
+    await store.open(APP)
+    opened = time.monotonic()
+    store.busy()
+    store.deliver([finished(started("a", T0))])
+    store.idle()  # the end of a burst, 0.5 s before the first batch is due
+    await asyncio.sleep(0.1)
+    assert count_rows(path, "runs") == 0 or time.monotonic() - opened >= 0.5
+    await until(lambda: count_rows(path, "runs") == 1, "the batch was due")
+    await store.close()
+
+
+@time_limit()
 async def test_runs_are_plain_rows_anyone_can_query_with_sql(path: Path) -> None:
     store = SQLiteStore(path)
     await store.open(APP)
@@ -437,3 +451,21 @@ def test_the_reader_says_when_there_is_no_history_yet(path: Path) -> None:
 def test_bad_settings_are_refused_at_construction(path: Path, kwargs: dict[str, object]) -> None:
     with pytest.raises((ValueError, TypeError), match="SQLiteStore"):
         SQLiteStore(path, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "instants",
+    [
+        [T0, T0 + timedelta(microseconds=7), T0 + timedelta(seconds=0.999999)],
+        [T0 + timedelta(seconds=0.5), T0 + timedelta(seconds=1), T0 + timedelta(seconds=0.9)],
+        [T0.replace(tzinfo=None), T0 + timedelta(microseconds=3)],
+        [T0.astimezone(timezone(timedelta(hours=2))), T0 + timedelta(microseconds=3)],
+        [T0 - timedelta(days=400), T0, T0 - timedelta(days=400, microseconds=-1)],
+    ],
+    ids=["one-second", "across-a-second", "naive", "other-zone", "days-apart"],
+)
+def test_row_times_are_the_iso_text_whatever_second_came_before(
+    instants: list[datetime],
+) -> None:
+    texts = schema.RowTexts()
+    assert [texts.time(instant) for instant in instants] == [schema.iso(i) for i in instants]
