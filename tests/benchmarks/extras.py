@@ -356,8 +356,8 @@ def console_section(reps: int, window: float, baseline: Path | None = None) -> s
 
 
 HISTORY_WINDOW = 62.0
-"""Seconds: longer than the store's checkpoint interval (60 s), so each SQLite window
-includes one checkpoint (each task's minute of runs into its chunk, retention)."""
+"""Seconds: longer than the store's retention interval (60 s), so each SQLite window
+includes one pass of the retention besides a dozen batches (one every 5 s)."""
 
 
 def history_section(reps: int) -> str:
@@ -387,7 +387,8 @@ def history_section(reps: int) -> str:
             "## History: the cost of recording every run",
             "",
             f"1,000 `Every(1 s)` tasks served `--headless` for a {HISTORY_WINDOW:g} s window "
-            "(it includes one of the SQLite store's checkpoints, which come every 60 s), with "
+            "(it includes one pass of the SQLite store's retention, which comes every 60 s, "
+            "and its batches, one every 5 s), with "
             "the default memory store and with a SQLite file (every run, skip and last "
             "firing recorded by the writer thread). CPU per firing is the process's CPU (all "
             "threads, sampled in-process) / firings. Memory and SQLite runs alternate; "

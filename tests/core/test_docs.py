@@ -240,3 +240,19 @@ def test_docs_sql_queries_run_on_a_history_file(
 
 def test_the_history_page_has_its_queries() -> None:
     assert sum(page == "history.md" for page, _, _ in SQL_BLOCKS) >= 3
+
+
+def test_the_history_pages_query_by_time_seeks_in_the_index_of_start_times(
+    history_file: Path,
+) -> None:
+    import sqlite3
+
+    by_time = [query for page, _, query in SQL_BLOCKS if "started_at >" in query]
+    assert by_time, "docs/history.md has no query over a time window"
+    db = sqlite3.connect(f"{history_file.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        for query in by_time:
+            plan = " ".join(row[-1] for row in db.execute(f"EXPLAIN QUERY PLAN {query}"))
+            assert "SEARCH runs USING INDEX runs_by_time" in plan, plan
+    finally:
+        db.close()
