@@ -74,12 +74,18 @@ class TaskSettings:
     is_async: bool | None = None
 
 
-@lru_cache(maxsize=256)
 def shared_settings(settings: TaskSettings) -> TaskSettings:
-    """The first of the `TaskSettings` equal to `settings` that is still cached: one
-    instance for many tasks. Equal as ==, so a timeout=5.0 may read back as the 5 of an
-    earlier task (the same seconds). Bounded, so the settings (and limiters) of tasks
-    long gone are not kept for ever; past 256 distinct ones, sharing starts over."""
+    """The first of the `TaskSettings` equal to `settings` (value and type of every field:
+    a timeout of 5.0 reads back as 5.0, never as an earlier task's 5) that is still cached:
+    one instance for many tasks."""
+    types = tuple(type(getattr(settings, name)) for name in TaskSettings.__slots__)
+    return _first_alike(settings, types)
+
+
+@lru_cache(maxsize=256)
+def _first_alike(settings: TaskSettings, types: tuple[type, ...]) -> TaskSettings:
+    """Bounded, so the settings (and limiters) of tasks long gone are not kept for ever;
+    past 256 distinct ones, sharing starts over."""
     return settings
 
 

@@ -74,6 +74,11 @@ def test_tasks_registered_alike_share_one_settings_object() -> None:
     assert tasks["first"].settings is tasks["second"].settings
     assert tasks["other"].settings is not tasks["first"].settings
     assert (tasks["first"].timeout, tasks["other"].timeout) == (5, 6)
+    # Equal but of another type: its own settings, so it reads back as written.
+    app.task(trigger=Every(seconds=1), name="float", timeout=5.0)(tick)
+    as_float = next(task for task in app.tasks if task.name == "float")
+    assert as_float.settings is not tasks["first"].settings
+    assert type(as_float.timeout) is float and type(tasks["first"].timeout) is int
 
 
 def test_a_run_kept_by_the_memory_store_takes_at_most_400_bytes() -> None:
