@@ -127,6 +127,7 @@ def render(record: RunRecord) -> str:
         "",
         "Generated from the tables above: every case where ours is more than 10% (and more",
         "than a noise margin) behind the best other scheduler, or did not produce a number.",
+        "What the profile shows for each: [where we lose, and why](performance.md).",
         "",
         *where_we_lose(record.results),
         "",
