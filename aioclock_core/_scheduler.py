@@ -369,19 +369,19 @@ class Scheduler(SchedulerControl):
 
     # ----- retries ---------------------------------------------------------------------
     def _worth_a_retry(self, entry: TaskEntry, run: Run) -> bool:
-        task = entry.task
-        if self.stopping or run.attempt > task.retries or entry.task.id not in self.entries:
+        settings = entry.task.settings
+        if self.stopping or run.attempt > settings.retries or entry.task.id not in self.entries:
             return False
-        if task.retry_on is None:
+        if settings.retry_on is None:
             return True
         if run.timed_out:
-            return issubclass(TaskTimeoutError, task.retry_on)
-        return isinstance(run.error, task.retry_on)
+            return issubclass(TaskTimeoutError, settings.retry_on)
+        return isinstance(run.error, settings.retry_on)
 
     def _plan_retry(self, entry: TaskEntry, run: Run) -> None:
         """The next attempt, `retry_delay · retry_backoff^(attempt-1)` seconds from now."""
-        task = entry.task
-        delay = task.retry_delay * task.retry_backoff ** (run.attempt - 1)
+        settings = entry.task.settings
+        delay = settings.retry_delay * settings.retry_backoff ** (run.attempt - 1)
         when = self.clock.now() + timedelta(seconds=delay)
         attempt = run.attempt + 1
         handle: TimerHandle | None = None
@@ -394,7 +394,11 @@ class Scheduler(SchedulerControl):
         handle = self.clock.call_at(when, retry)
         self._retries[handle] = entry
         logger.info(
-            "Task %s: attempt %d of %d in %.3g s", task.name, attempt, task.retries + 1, delay
+            "Task %s: attempt %d of %d in %.3g s",
+            entry.task.name,
+            attempt,
+            settings.retries + 1,
+            delay,
         )
 
     def _retry(self, entry: TaskEntry, attempt: int, instant: datetime) -> None:
@@ -402,7 +406,7 @@ class Scheduler(SchedulerControl):
             return
         if entry.paused:
             self._skip(entry, instant, SkipReason.PAUSED, 1, RunKind.RETRY)
-        elif len(entry.runs) >= entry.task.max_concurrent_runs:
+        elif len(entry.runs) >= entry.task.settings.max_concurrent_runs:
             self._skip(entry, instant, SkipReason.OVERLAP, 1, RunKind.RETRY)
         else:
             self._start_run(entry, instant, RunKind.RETRY, attempt)
@@ -462,7 +466,7 @@ class Scheduler(SchedulerControl):
                 now = self.clock.now()
                 if entry.paused:
                     self._skip(entry, now, SkipReason.PAUSED, 1)
-                elif len(entry.runs) >= entry.task.max_concurrent_runs:
+                elif len(entry.runs) >= entry.task.settings.max_concurrent_runs:
                     self._skip(entry, now, SkipReason.OVERLAP, 1)
                 else:
                     run = self._start_run(entry, now, RunKind.SCHEDULE)
