@@ -28,10 +28,26 @@ from aioclock_core.state import task_state
 from aioclock_core.task import Task
 from clocktui.formatting import inert, outcome_word
 
-__all__ = ["RECENT_RUNS", "SchedulerPhase", "TaskView", "ReplicaView", "Snapshot", "ConsoleModel"]
+__all__ = [
+    "RECENT_RUNS",
+    "RECENT_TOTAL",
+    "SchedulerPhase",
+    "TaskView",
+    "ReplicaView",
+    "Snapshot",
+    "ConsoleModel",
+]
 
 RECENT_RUNS = 50
-"""Finished runs kept per task for the detail screen."""
+"""Finished runs a task's view keeps at most (the detail screen's list and durations)."""
+RECENT_TOTAL = 20_000
+"""Finished runs all views keep together, about: like the core's memory store, a large
+app's views keep fewer each (4 at 5,000 tasks). Each run kept is an object the cyclic
+collector promotes and scans while it lives: at 5,000 `Every(1 s)` tasks, 50 a view was
+250,000 runs and a model that grew for 50 s. A task whose details are open keeps
+RECENT_RUNS (`ConsoleModel.widen`), and the detail screen reads them from the history."""
+MIN_RECENT = 3
+"""Finished runs a view keeps however many tasks there are."""
 
 
 class SchedulerPhase(str, Enum):
@@ -201,6 +217,9 @@ class ConsoleModel:
         self._batch = 0
         self._plan_changes = 0
         """How much of `version` came from `plan` (next firings, which no count depends on)."""
+        self.recent_limit = RECENT_RUNS
+        """Finished runs each view keeps (see RECENT_TOTAL), but the widened ones."""
+        self._widened: set[UUID] = set()
         self.restart(tasks, SchedulerPhase.STARTING)
 
     def restart(self, tasks: Iterable[Task | TaskView], phase: SchedulerPhase) -> None:
@@ -211,6 +230,39 @@ class ConsoleModel:
         self.phase = phase
         self.version += 1
         self.generation += 1
+        self._fit_recent(force=True)
+
+    # ----- how many runs the views keep ------------------------------------------------
+    def widen(self, task_id: UUID) -> None:
+        """Keep RECENT_RUNS finished runs for this task (its details are open)."""
+        self._widened.add(task_id)
+        view = self.tasks.get(task_id)
+        if view is not None:
+            self._fit(view)
+
+    def narrow(self, task_id: UUID) -> None:
+        """Its details closed: back to the share every view keeps."""
+        self._widened.discard(task_id)
+        view = self.tasks.get(task_id)
+        if view is not None:
+            self._fit(view)
+
+    def _fit_recent(self, force: bool = False) -> None:
+        """Work out the runs each view keeps from the number of tasks; refit the views
+        when that changed (tasks added or removed) or `force`."""
+        limit = max(MIN_RECENT, min(RECENT_RUNS, RECENT_TOTAL // max(1, len(self.tasks))))
+        if limit == self.recent_limit and not force:
+            return
+        self.recent_limit = limit
+        for view in self.tasks.values():
+            self._fit(view)
+
+    def _fit(self, view: TaskView) -> None:
+        keep = RECENT_RUNS if view.task_id in self._widened else self.recent_limit
+        if view.recent.maxlen != keep:
+            dropped = len(view.recent) > keep
+            view.recent = deque(view.recent, maxlen=keep)  # keeps the newest
+            view.recent_changes += dropped
 
     def apply_runs(self, runs: Iterable[RunRecord]) -> tuple[list[RunRecord], list[UUID]]:
         """Fold in runs the scheduler delivered: each run comes as a started record (no
@@ -294,9 +346,12 @@ class ConsoleModel:
                         timeout=event.timeout,
                     ),
                 )
+                self._fit_recent()
+                self._fit(self.tasks[event.task_id])
             elif isinstance(event, TaskRemoved):
                 self.generation += 1
                 self.tasks.pop(event.task_id, None)
+                self._fit_recent()
             elif isinstance(event, TaskRescheduled):
                 view = self.tasks.get(event.task_id)
                 if view is not None:
@@ -335,7 +390,7 @@ class ConsoleModel:
             if not earlier:
                 continue
             session = [r for r in view.recent if r.started_at >= before]
-            view.recent = deque([*reversed(earlier), *session], maxlen=RECENT_RUNS)
+            view.recent = deque([*reversed(earlier), *session], maxlen=view.recent.maxlen)
             view.recent_changes += 1
             if view.last_run is None:
                 view.last_run = earlier[0]

@@ -163,10 +163,16 @@ class DetailScreen(Screen[None]):
         self.query_one("#upcoming").border_title = f"Next {UPCOMING} firings"
         self.query_one("#facts").border_title = self.view.name
         self.query_one(LogPane).show(self.task_id, f"Logs: {self.view.name}")
+        # A large app's views keep a few runs each: this one keeps RECENT_RUNS while
+        # open, read from the history now and kept as they come.
+        self.console.model.widen(self.task_id)
         self.console.load_history([self.task_id])
         self.model_changed()
         table.focus()
         self.app.clear_notifications()  # toasts never cover the run panel
+
+    def on_unmount(self) -> None:
+        self.console.model.narrow(self.task_id)
 
     def tick(self) -> None:
         """The clock moved on: the header, and the times that say how long ago."""

@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 from datetime import timezone
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Sparkline, Static
 
 from aioclock_core import AioClock, Every
 from aioclock_core.testing import FakeClock
+from clocktui import model
 from clocktui.app import ClockConsole, make_app
 from clocktui.screens.detail import DetailScreen
 from tests.apps.console_app import START
 from tests.console.conftest import (
     SIZE,
     advance,
+    build_console,
     open_details,
     select,
     started,
@@ -161,3 +164,23 @@ async def test_the_durations_chart_has_a_scale_and_times_say_how_long_ago() -> N
         facts = text_of(screen, "#facts")
         assert "Last run 12:00:15 (2 s ago), failed" in facts
         assert "Next run 12:00:25 (in 8 s)" in facts
+
+
+@time_limit()
+async def test_open_details_keep_all_recent_runs_of_their_task_and_closing_gives_them_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large app's views keep a few runs each (RECENT_TOTAL in all); the task whose
+    details are open keeps RECENT_RUNS while they are. Modelled with a small total."""
+    monkeypatch.setattr(model, "RECENT_TOTAL", 3 * len(build_console().model.tasks))
+    console = build_console()
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert console.model.recent_limit == 3
+        view = select(console, "heartbeat")
+        await pilot.press("enter")
+        assert isinstance(console.screen, DetailScreen)
+        assert view.recent.maxlen == model.RECENT_RUNS
+        await pilot.press("escape")
+        await until(lambda: not isinstance(console.screen, DetailScreen), pilot, "details closed")
+        assert view.recent.maxlen == 3

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 from uuid import UUID, uuid4
 
 from aioclock_core import AioClock, Every
-from aioclock_core.events import SchedulerStarted
+from aioclock_core.events import SchedulerStarted, TaskAdded, TaskRemoved
 from aioclock_core.runs import RunKind, RunOutcome, RunRecord
-from clocktui.model import ConsoleModel
+from clocktui.model import RECENT_RUNS, RECENT_TOTAL, ConsoleModel
 
 START = datetime(2026, 3, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -146,3 +146,56 @@ def test_counts_follow_runs_between_re_plans_and_a_batch_names_each_task_once() 
     assert model.counts() == (0, 0, 0, 0)
     _, touched = model.apply_runs([])
     assert touched == []
+
+
+def model_of(count: int) -> ConsoleModel:
+    app = AioClock(name="big")
+
+    async def body() -> None:
+        return None
+
+    for index in range(count):
+        app.task(trigger=Every(seconds=1), name=f"t{index}")(body)
+    return ConsoleModel(app.tasks)
+
+
+def test_a_large_apps_views_keep_a_share_of_the_recent_runs_and_an_open_one_keeps_all() -> None:
+    assert model_of(10).recent_limit == RECENT_RUNS
+    model = model_of(5000)
+    assert model.recent_limit == RECENT_TOTAL // 5000 == 4
+    view = next(iter(model.tasks.values()))
+    runs = [ended(started(view.task_id, START + timedelta(seconds=s))) for s in range(60)]
+    model.apply_runs(runs)
+    assert list(view.recent) == runs[-4:]  # the newest
+    total = sum(len(v.recent) for v in model.tasks.values())
+    assert total == 4
+
+    model.widen(view.task_id)  # its details opened: it keeps RECENT_RUNS from now on
+    model.apply_runs(runs)
+    assert list(view.recent) == runs[-RECENT_RUNS:]
+    changes = view.recent_changes
+    model.narrow(view.task_id)  # closed: back to its share, and the details would redraw
+    assert list(view.recent) == runs[-4:]
+    assert view.recent_changes > changes
+
+
+def test_the_share_follows_tasks_added_and_removed_while_serving() -> None:
+    model = model_of(400)
+    assert model.recent_limit == RECENT_RUNS
+    added = [
+        TaskAdded(
+            at=START,
+            task_id=uuid4(),
+            task_name=f"new{i}",
+            group=None,
+            trigger="every 1s",
+            timeout=None,
+        )
+        for i in range(600)
+    ]
+    model.apply(added)
+    assert model.recent_limit == RECENT_TOTAL // 1000 == 20
+    assert {v.recent.maxlen for v in model.tasks.values()} == {20}
+    model.apply([TaskRemoved(at=START, task_id=e.task_id, task_name=e.task_name) for e in added])
+    assert model.recent_limit == RECENT_RUNS
+    assert {v.recent.maxlen for v in model.tasks.values()} == {RECENT_RUNS}

@@ -3,9 +3,10 @@ console says where, `--screenshot-dir` and `--attach` are in the help."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
-from clocktui.app import ClockConsole
+from clocktui.app import YOUNG_COLLECTION_AFTER, ClockConsole
 from clocktui.cli import build_parser, with_command
 from clocktui.widgets.status_header import StatusHeader
 from tests.console.conftest import SIZE, build_console, started, time_limit, until
@@ -74,3 +75,15 @@ async def test_a_beat_while_the_console_shuts_down_touches_no_screen() -> None:
     async with console.run_test(size=SIZE) as pilot:
         await started(pilot)
     assert beats == [None]
+
+
+@time_limit()
+async def test_the_console_collects_young_objects_later_while_it_runs_and_puts_it_back() -> None:
+    """A herd's run records live until the screen folds them in; the console raises the
+    collector's young threshold so they die before a collection, and restores it."""
+    before = gc.get_threshold()
+    console: ClockConsole = build_console()
+    async with console.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert gc.get_threshold() == (YOUNG_COLLECTION_AFTER, *before[1:])
+    assert gc.get_threshold() == before
