@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from aioclock_core._entry import Run
 from aioclock_core.runs import RunRecord, RunSink
 
 logger = logging.getLogger("aioclock")
@@ -16,13 +17,18 @@ class RunDelivery:
     what is pending first, then tells the sinks.
 
     One batch per loop turn instead of one call per run: a burst of 10,000 firings is a
-    few dozen calls per sink, not 20,000.
+    few dozen calls per sink, not 20,000. A start waits as the engine's own `Run` and
+    its record is built when the batch is handed over, only if a sink takes it: sinks
+    that want every start get it; those that only track runs in flight
+    (`wants_every_start` False) get it only if the run is still going then, so a short
+    run that started and ended within the batch is its finished record alone.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._sinks: tuple[RunSink, ...] = ()
-        self._pending: list[RunRecord] = []
+        self._pending: list[Run | RunRecord] = []
+        """In order: a run that started (its record not built yet), or a finished run."""
         self._scheduled = False
         self.wants_started = False
         """Whether any sink takes started runs (else none is built). Worked out when a
@@ -43,14 +49,14 @@ class RunDelivery:
     def refresh(self) -> None:
         self.wants_started = any(sink.wants_started for sink in self._sinks)
 
-    def started(self, record: RunRecord) -> None:
-        self._add(record)
+    def started(self, run: Run) -> None:
+        self._add(run)
 
     def finished(self, record: RunRecord) -> None:
         self._add(record)
 
-    def _add(self, record: RunRecord) -> None:
-        self._pending.append(record)
+    def _add(self, item: Run | RunRecord) -> None:
+        self._pending.append(item)
         if not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self.flush)
@@ -62,12 +68,29 @@ class RunDelivery:
         if not batch:
             return
         ended: list[RunRecord] | None = None
+        every: list[RunRecord] | None = None
+        going: list[RunRecord] | None = None
         for sink in self._sinks:
-            runs = batch
             if not sink.wants_started:
                 if ended is None:
-                    ended = [run for run in batch if run.outcome is not None]
+                    ended = [item for item in batch if type(item) is RunRecord]
                 runs = ended
+            elif sink.wants_every_start:
+                if every is None:
+                    every = [
+                        item.started_record() if isinstance(item, Run) else item for item in batch
+                    ]
+                runs = every
+            else:
+                if going is None:
+                    # A run has its finished record (`Run.record`) once it ended: its end
+                    # is in this batch, after its start.
+                    going = [
+                        item.started_record() if isinstance(item, Run) else item
+                        for item in batch
+                        if not isinstance(item, Run) or item.record is None
+                    ]
+                runs = going
             if not runs:
                 continue
             try:

@@ -51,6 +51,10 @@ class StoreRecorder(RunSink):
     def wants_started(self) -> bool:
         return self._progress or self._store.wants_started
 
+    @property
+    def wants_every_start(self) -> bool:
+        return self._progress or self._store.wants_every_start  # _update reads each start
+
     def deliver(self, runs: Sequence[RunRecord]) -> None:
         self._store.deliver(runs)
         if self._progress:

@@ -43,7 +43,7 @@ async def execute_run(scheduler: Scheduler, entry: TaskEntry, run: Run) -> None:
     run.started_at = started_at = clock.now()
     started = clock.monotonic()
     if delivery.wants_started:
-        delivery.started(run.started_record())
+        delivery.started(run)
     timeout = entry.task.settings.timeout
     timer = None
     if timeout is not None:

@@ -210,6 +210,16 @@ class RunSink:
         sink wants them, the scheduler builds no started record at all."""
         return True
 
+    @property
+    def wants_every_start(self) -> bool:
+        """With `wants_started`: whether a run that started and ended within one batch
+        comes as both records (True, the default: the event bus publishes a RunStarted
+        for every run) or as its finished record alone (False: a sink that only tracks
+        which runs are going, as the console and the SQLite history's rows of runs in
+        flight do). A herd of short runs is then half the records, and the start of a
+        run that no sink takes is never built."""
+        return True
+
     def deliver(self, runs: Sequence[RunRecord]) -> None:
         """A batch of runs, in the order they started and ended (read-only)."""
 

@@ -313,6 +313,10 @@ class _Feed(RunSink):
         self.live = False
         """False until the client has its snapshot: records wait behind it."""
 
+    @property
+    def wants_every_start(self) -> bool:
+        return False  # see send_held: a client tracks runs going, and their ends
+
     def deliver(self, runs: Sequence[RunRecord]) -> None:
         self.held.extend(runs)
         if len(self.held) > MAX_HELD_RUNS:
@@ -325,8 +329,10 @@ class _Feed(RunSink):
         if not self.live or not self.held:
             return
         runs, self.held = self.held, []
-        # A run that started and ended within this batch goes once, as ended: the
-        # console's counts come out the same, and a herd of short runs costs half.
+        # A run that started and ended while its records were held goes once, as ended
+        # (the scheduler already leaves out the starts of runs that ended within one of
+        # its batches): the console's counts come out the same, and a herd of short runs
+        # costs half.
         ended = {run.run_id for run in runs if run.outcome is not None}
         if ended:
             runs = [run for run in runs if run.outcome is not None or run.run_id not in ended]

@@ -524,6 +524,11 @@ class SQLiteStore(Store):
         await asyncio.to_thread(writer.thread.join, 5.0)
 
     # ----- on the scheduler's loop: queue and return ------------------------------------------
+    @property
+    def wants_every_start(self) -> bool:
+        # A run that ended within the scheduler's batch needs no row while going.
+        return False
+
     def deliver(self, runs: Sequence[RunRecord]) -> None:
         self._queue.append(runs)
 

@@ -33,14 +33,19 @@ log = logging.getLogger("tests.runs")
 class Recording(RunSink):
     """A sink that notes every call, in order."""
 
-    def __init__(self, started: bool = True) -> None:
+    def __init__(self, started: bool = True, every_start: bool = True) -> None:
         self.calls: list[tuple[str, tuple[tuple[str, UUID, RunOutcome | None], ...]]] = []
         self.records: list[RunRecord] = []
         self._started = started
+        self._every_start = every_start
 
     @property
     def wants_started(self) -> bool:
         return self._started
+
+    @property
+    def wants_every_start(self) -> bool:
+        return self._every_start
 
     def deliver(self, runs: Sequence[RunRecord]) -> None:
         self.records.extend(runs)
@@ -121,6 +126,40 @@ async def test_a_sink_added_while_serving_gets_only_the_records_made_after(
     assert seen_by_early == [None]
     assert [r.outcome for r in early.records] == [None, RunOutcome.SUCCEEDED]
     assert [r.outcome for r in late.records] == [RunOutcome.SUCCEEDED]
+
+
+@time_limit()
+async def test_a_sink_of_runs_in_flight_gets_no_start_of_a_run_that_ended_in_the_batch(
+    app: AioClock, clock: FakeClock
+) -> None:
+    in_flight, every = Recording(every_start=False), Recording()
+    app.add_run_sink(in_flight)
+    app.add_run_sink(every)
+
+    @app.task(trigger=Every(seconds=10), name="quick")
+    async def quick() -> None: ...
+
+    @app.task(trigger=Every(seconds=10), name="slow")
+    async def slow() -> None:
+        await clock.sleep(3)
+
+    async with serving(app):
+        await clock.advance(seconds=15)  # both fire at 10 s; the slow one ends at 13 s
+
+    def seen(sink: Recording) -> list[tuple[str, RunOutcome | None]]:
+        return [(name, outcome) for call, runs in sink.calls for name, _, outcome in runs]
+
+    ok = RunOutcome.SUCCEEDED
+    # The quick run started and ended within one batch: its end alone. The slow one was
+    # still going when the batch left: its start, then (a later batch) its end.
+    assert sorted(seen(in_flight), key=str) == sorted(
+        [("quick", ok), ("slow", None), ("slow", ok)], key=str
+    )
+    assert seen(in_flight).index(("slow", None)) < seen(in_flight).index(("slow", ok))
+    assert sorted(seen(every), key=str) == sorted(
+        [("quick", None), ("quick", ok), ("slow", None), ("slow", ok)], key=str
+    )
+    assert [call for call, _ in in_flight.calls][-1] == "idle"
 
 
 @time_limit()
