@@ -135,6 +135,12 @@ class RedisCoordinator(Coordinator):
         self._keys: RedisKeys | None = None
         self._on_command: CommandHandler | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        """Set by `stop` before it cancels the loops, which also check it: on Python 3.10
+        and 3.11 `asyncio.wait_for` returns the awaited result when its task is cancelled
+        just as that completes (CPython gh-86296), so a loop stopped by `cancel()` alone
+        could lose the cancel and beat on, and `stop` wait for it forever (a replica
+        that did not stop on SIGTERM in tests/replicas)."""
         self._batch: list[tuple[str, int, asyncio.Future[Claim]]] = []
         self._sender: asyncio.Task[None] | None = None
         self._available = True
@@ -146,6 +152,7 @@ class RedisCoordinator(Coordinator):
     ) -> None:
         self._keys = RedisKeys(app_name)
         self._on_command = on_command
+        self._stopping = False
         self._started_at = datetime.now(timezone.utc).isoformat()
         app_tasks = list(tasks)
         try:
@@ -162,6 +169,7 @@ class RedisCoordinator(Coordinator):
         ]
 
     async def stop(self) -> None:
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -284,7 +292,7 @@ class RedisCoordinator(Coordinator):
         listener: Any = connect(self.url, self.timeout + _BLOCK_MS / 1000, "RedisCoordinator")
         backoff = _BACKOFF_FIRST
         try:
-            while True:
+            while not self._stopping:
                 try:
                     if last_id == "$":  # never connected: start from now
                         last_id = await self._latest_command_id()
@@ -329,7 +337,7 @@ class RedisCoordinator(Coordinator):
 
     async def _heartbeat_forever(self) -> None:
         next_at = time.monotonic()
-        while True:
+        while not self._stopping:
             # Steady deadlines: a slow beat does not push every later one back.
             next_at = max(next_at + self.heartbeat_interval, time.monotonic())
             await asyncio.sleep(next_at - time.monotonic())

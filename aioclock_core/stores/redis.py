@@ -134,6 +134,8 @@ class RedisStore(Store):
         self._queue: list[_Write] = []
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._closing = False
+        """Set by `close` before it cancels the writer, which checks it too."""
         self._saved: dict[UUID, TaskRecord] = {}
         self._reachable = True
 
@@ -155,6 +157,7 @@ class RedisStore(Store):
         self._retain = self._client.register_script(_RETAIN)
         self._close_if_open = self._client.register_script(_CLOSE_IF_OPEN)
         self._wake = asyncio.Event()
+        self._closing = False
         self._writer = asyncio.create_task(self._write_forever(), name="redis-store-writer")
 
     async def close(self) -> None:
@@ -167,6 +170,9 @@ class RedisStore(Store):
                     len(self._queue),
                     describe_url(self.url),
                 )
+            # The flag too, not only cancel(): see RedisCoordinator._stopping (wait_for can
+            # lose a cancel on Python 3.10 and 3.11).
+            self._closing = True
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
             self._writer = None
@@ -215,7 +221,7 @@ class RedisStore(Store):
         loop = asyncio.get_running_loop()
         next_sweep = loop.time()
         backoff = _BACKOFF_FIRST
-        while True:
+        while not self._closing:
             try:
                 if loop.time() >= next_sweep:
                     await self.sweep_abandoned()

@@ -72,6 +72,7 @@ class FleetSource(Source):
         self.connected = False
         self._inbox: Inbox | None = None
         self._thread = LoopThread("clocktui-fleet")
+        self._closing = False
         self._tasks: dict[UUID, TaskView] | None = None
         """The tasks as last read (None: start over with a snapshot)."""
         self._going: set[str] = set()
@@ -83,6 +84,9 @@ class FleetSource(Source):
         self._thread.start(self._poll_forever)
 
     def close(self) -> None:
+        # The flag too, not only the thread's cancel: asyncio.wait_for on Python 3.10 and
+        # 3.11 can lose a cancel that comes as the poll completes (CPython gh-86296).
+        self._closing = True
         self._thread.stop()
 
     # ----- reading ------------------------------------------------------------------------
@@ -91,7 +95,7 @@ class FleetSource(Source):
         assert inbox is not None
         first = True
         try:
-            while True:
+            while not self._closing:
                 try:
                     await asyncio.wait_for(self._poll(inbox), 10 * self.reader.timeout)
                 except (*REDIS_TROUBLE, ValueError) as error:

@@ -13,6 +13,7 @@ import faulthandler
 import logging
 import os
 import signal
+import sys
 
 from aioclock_core import AioClock, Every, Once
 from aioclock_core.ext.redis import RedisCoordinator
@@ -59,11 +60,21 @@ def build() -> AioClock:
     return app
 
 
+def dump_tasks() -> None:
+    """Every asyncio task's stack to stderr (SIGUSR2): where a replica whose loop is idle
+    waits (SIGUSR1's thread stacks only show the loop's select)."""
+    for task in asyncio.all_tasks():
+        print(f"--- {task!r}", file=sys.stderr)
+        task.print_stack(file=sys.stderr)
+    sys.stderr.flush()
+
+
 async def main() -> None:
     app = build()
     serving = asyncio.ensure_future(app.serve())
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, app.request_shutdown)
+    loop.add_signal_handler(signal.SIGUSR2, dump_tasks)
     await app.wait_started()
     print("started", flush=True)
     await serving

@@ -56,7 +56,11 @@ class Replica:
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.process.send_signal(signal.SIGUSR1)  # its stacks into the log, then kill
+            # Its asyncio tasks' stacks (SIGUSR2, answered by its loop) and its threads'
+            # (SIGUSR1, even with the loop blocked) into the log, then kill.
+            self.process.send_signal(signal.SIGUSR2)
+            time.sleep(1.0)
+            self.process.send_signal(signal.SIGUSR1)
             time.sleep(1.0)
             self.process.kill()
             self.process.wait()

@@ -137,3 +137,26 @@ async def test_a_replica_is_alive_while_started_and_gone_after_stop(
     assert "a" in await redis_client.hkeys(keys.replicas)
     await a.stop()
     assert not await redis_client.exists(keys.alive("a"))
+
+
+@time_limit()
+async def test_stop_ends_the_heartbeat_even_when_its_cancel_comes_as_a_beat_completes(
+    redis_url: str,
+) -> None:
+    # On Python 3.10 and 3.11, asyncio.wait_for returns the result of what it awaits when
+    # its task is cancelled just as that completes (CPython gh-86296): here stop() cancels
+    # the heartbeat between the end of a beat and wait_for's wake-up. The heartbeat used
+    # to lose that cancel and beat on, and stop() to wait for it forever.
+    coordinator = await started(redis_url, "a", heartbeat_interval=0.05)
+    real_beat = coordinator._beat
+    stopping: list[asyncio.Task[None]] = []
+
+    async def beat_then_stop() -> None:
+        await real_beat()
+        if not stopping:  # its first step is planned before wait_for's wake-up
+            stopping.append(asyncio.ensure_future(coordinator.stop()))
+
+    coordinator._beat = beat_then_stop  # type: ignore[method-assign]
+    while not stopping:
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(stopping[0], 5)
