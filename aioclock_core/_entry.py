@@ -187,7 +187,9 @@ class TaskEntry:
     paused: bool = False
     finished: bool = False
     deferred: bool = False
-    heap_token: int = -1
+    planned_at: float | None = None
+    """The instant (timestamp) it is planned to fire at, on the scheduler's heap (None:
+    not planned)."""
     last_instant: datetime | None = None
     runs: list[Run] = field(default_factory=list)
     """Its runs in flight, oldest first (usually none or one). A list, not a dict: a

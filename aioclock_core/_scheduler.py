@@ -74,13 +74,20 @@ class Scheduler(SchedulerControl):
         self.replica = replica
         self.entries: dict[uuid.UUID, TaskEntry] = {e.task.id: e for e in entries}
         self._by_name = {e.task.name: e for e in self.entries.values()}
-        self._heap: list[tuple[float, int]] = []
-        """(due timestamp, token) of each planned firing. Numbers only: the collector stops
-        tracking a tuple of numbers, so the heap of 10,000 planned firings is not 10,000
-        more containers for every collection to scan (each lives a whole period)."""
-        self._planned: dict[int, TaskEntry] = {}
-        """The entry of each token in the heap; a token not in it is stale."""
-        self._sequence = 0
+        self._heap: list[float] = []
+        """The instants (timestamps) tasks are planned to fire at, each once, earliest
+        first."""
+        self._due: dict[float, TaskEntry | list[TaskEntry]] = {}
+        """The tasks planned at each instant of the heap: the one task, or a list of them
+        in the order they were planned. Tasks that fire together share one heap item:
+        10,000 `Every(1 s)` tasks aligned on the second are one push and one pop a
+        second, not 10,000 of each (CPU per firing of that herd on the fake clock 12.0 ->
+        9.9 us; benchmark: p99 lateness at 10,000 aligned tasks). An instant of one task
+        holds the task itself, not a list of one: 10,000 randomly phased tasks would
+        otherwise keep 10,000 lists alive, each a whole period, for the cyclic collector
+        to scan (the heap holds plain numbers, which it does not track). A task found at
+        an instant that is not its `planned_at` any more was planned again or removed:
+        it is passed over."""
         self._timer: TimerHandle | None = None
         self._timer_at: float | None = None
         self._legacy_loops: set[asyncio.Task[None]] = set()
@@ -147,8 +154,7 @@ class Scheduler(SchedulerControl):
         """No more firings or retries of `entry` (a run going goes on unless cancelled)."""
         self.entries.pop(entry.task.id, None)
         self._by_name.pop(entry.task.name, None)
-        self._planned.pop(entry.heap_token, None)  # its place in the heap is stale now
-        entry.heap_token = -1
+        entry.planned_at = None  # its place in the heap is stale now
         entry.deferred = False
         for handle, owner in list(self._retries.items()):
             if owner is entry:
@@ -159,8 +165,7 @@ class Scheduler(SchedulerControl):
 
     def reschedule(self, entry: TaskEntry) -> None:
         """Plan `entry` afresh from its (new) trigger, from now."""
-        self._planned.pop(entry.heap_token, None)
-        entry.heap_token = -1
+        entry.planned_at = None
         entry.deferred = False
         if entry.finished:  # an exhausted task fires again under its new trigger
             entry.finished = False
@@ -177,7 +182,7 @@ class Scheduler(SchedulerControl):
             self._timer.cancel()
             self._timer = None
         self._heap.clear()
-        self._planned.clear()
+        self._due.clear()
         for loop_task in list(self._legacy_loops):
             loop_task.cancel()
         for handle in self._retries:
@@ -209,34 +214,53 @@ class Scheduler(SchedulerControl):
             if not entry.runs and not timeline.can_restart:
                 self._finish(entry)
             return
-        self._planned.pop(entry.heap_token, None)  # planned twice: the last one counts
-        self._sequence += 1
-        token = entry.heap_token = self._sequence
-        self._planned[token] = entry
         due = pending.timestamp()
-        heapq.heappush(self._heap, (due, token))
+        if entry.planned_at == due:
+            return  # planned twice at one instant: it is in that instant's list already
+        entry.planned_at = due  # planned twice: the last one counts
+        planned = self._due.get(due)
+        if planned is None:
+            self._due[due] = entry
+            heapq.heappush(self._heap, due)
+        elif isinstance(planned, list):
+            planned.append(entry)
+        else:
+            self._due[due] = [planned, entry]
         if not self._dispatching and (self._timer_at is None or due < self._timer_at):
             self._arm()
 
     def _arm(self) -> None:
         heap = self._heap
-        while heap and heap[0][1] not in self._planned:
-            heapq.heappop(heap)
-        if self.stopping or not heap:
+        first: TaskEntry | None = None
+        while heap and first is None:
+            due = heap[0]
+            first = self._first_planned(due)
+            if first is None:  # every task planned then was planned again or removed
+                heapq.heappop(heap)
+                del self._due[due]
+        if self.stopping or first is None:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
                 self._timer_at = None
             return
-        due = heap[0][0]
+        due = heap[0]
         if self._timer is not None and self._timer_at == due:
             return
         if self._timer is not None:
             self._timer.cancel()
         self._timer_at = due
-        pending = self._planned[heap[0][1]].next_fire_time
+        pending = first.next_fire_time
         assert pending is not None
         self._timer = self.clock.call_at(pending, self._on_timer)
+
+    def _first_planned(self, due: float) -> TaskEntry | None:
+        """The first task still planned at the instant `due` of the heap, if any."""
+        planned = self._due[due]
+        for entry in planned if isinstance(planned, list) else (planned,):
+            if entry.planned_at == due:
+                return entry
+        return None
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -246,18 +270,18 @@ class Scheduler(SchedulerControl):
         now = self.clock.now()
         now_ts = now.timestamp()
         heap = self._heap
-        planned = self._planned
         self._dispatching = True
         held = self.collector.burst_starts()
         fired = 0
         try:
-            while heap and heap[0][0] <= now_ts:
-                _, token = heapq.heappop(heap)
-                entry = planned.pop(token, None)
-                if entry is not None:
-                    entry.heap_token = -1
-                    self._fire(entry, now)
-                    fired += 1
+            while heap and heap[0] <= now_ts:
+                due = heapq.heappop(heap)
+                planned = self._due.pop(due)
+                for entry in planned if isinstance(planned, list) else (planned,):
+                    if entry.planned_at == due:
+                        entry.planned_at = None
+                        self._fire(entry, now)
+                        fired += 1
         finally:
             self._dispatching = False
             self.collector.burst_ended(held, fired, self._running > 0)

@@ -296,3 +296,27 @@ async def test_nothing_is_frozen_when_switched_off(clock: FakeClock) -> None:
     gc.unfreeze()
     async with serving(app):
         assert gc.get_freeze_count() == 0
+
+
+async def test_tasks_planned_at_one_instant_fire_once_each_in_the_order_planned(
+    app: AioClock, clock: FakeClock
+) -> None:
+    # They share one place on the scheduler's heap: a task removed from it, or planned
+    # again at that very instant, must still fire once or not at all.
+    fired: list[str] = []
+    for name in ("a", "b", "c", "d", "e"):
+
+        async def body(name: str = name) -> None:
+            fired.append(name)
+
+        app.task(trigger=Every(seconds=10), name=name)(body)
+
+    async with serving(app):
+        await clock.advance(seconds=5)
+        await app.remove_task("b")
+        await app.reschedule("c", Every(seconds=5))  # from now: again at 10 s, then 15 s
+        await clock.advance(seconds=5)
+        assert sorted(fired) == ["a", "c", "d", "e"]
+        assert fired.index("a") < fired.index("d") < fired.index("e")
+        await clock.advance(seconds=10)
+        assert sorted(fired[4:]) == ["a", "c", "c", "d", "e"]
