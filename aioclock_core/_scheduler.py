@@ -36,10 +36,25 @@ _run_id_base = uuid.uuid4().int
 _run_counter = itertools.count(1)
 
 
+_UUID_MASK = (1 << 128) - 1
+_new_uuid = object.__new__
+_set_slot = object.__setattr__
+_UNKNOWN_SAFETY = uuid.SafeUUID.unknown
+
+
 def new_run_id() -> uuid.UUID:
     """A run id unique across processes: a random 128-bit base (per process) plus a
-    counter, cheaper than uuid4() on the path of every firing."""
-    return uuid.UUID(int=(_run_id_base + next(_run_counter)) & ((1 << 128) - 1))
+    counter, cheaper than uuid4() on the path of every firing.
+
+    The UUID's two slots are set directly, as `UUID(int=...)` would set them after
+    checking its arguments (which are ours and always valid): 0.63 -> 0.30 us an id,
+    about 3 % of a firing in a herd (benchmark: p99 lateness at 10,000 aligned tasks).
+    tests/core/test_runs.py checks the id is equal, hashes, prints and pickles as the
+    one the constructor makes."""
+    run_id: uuid.UUID = _new_uuid(uuid.UUID)
+    _set_slot(run_id, "int", (_run_id_base + next(_run_counter)) & _UUID_MASK)
+    _set_slot(run_id, "is_safe", _UNKNOWN_SAFETY)
+    return run_id
 
 
 class Scheduler(SchedulerControl):

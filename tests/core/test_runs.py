@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import pickle
 from collections.abc import Sequence
 from datetime import timedelta
 from uuid import UUID
@@ -12,6 +13,7 @@ from uuid import UUID
 import pytest
 
 from aioclock_core import AioClock, Every, Once
+from aioclock_core._scheduler import new_run_id
 from aioclock_core.events import RunFinished, RunStarted
 from aioclock_core.runs import (
     MAX_LOG_LINES,
@@ -420,3 +422,12 @@ def test_the_engines_finished_record_equals_the_public_constructors() -> None:
         "replica",
         "logs",
     ]  # fmt: skip  (a new field must be set by Run.finished_record too)
+
+
+def test_a_run_id_is_the_uuid_its_number_makes() -> None:
+    first, second = new_run_id(), new_run_id()
+    made = UUID(int=first.int)
+    assert first == made and hash(first) == hash(made) and str(first) == str(made)
+    assert first.is_safe is made.is_safe and first.version == made.version
+    assert pickle.loads(pickle.dumps(first)) == first
+    assert second.int == (first.int + 1) % (1 << 128) and second != first
