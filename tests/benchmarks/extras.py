@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import importlib.util
 import json
 import os
 import pty
@@ -503,6 +504,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--window", type=float, default=15.0)
     args = parser.parse_args(argv)
+    if importlib.util.find_spec("textual") is None:  # clocktui would not start: say why
+        parser.error(
+            f"this Python ({sys.executable}) lacks the project's dependencies, which these "
+            "benchmarks start clocktui with: run them in the project's environment, e.g. "
+            ".venv/bin/python -m tests.benchmarks"
+        )
     jobs = {
         "console": lambda: console_section(args.reps, args.window, args.baseline),
         "history": lambda: history_section(args.reps),

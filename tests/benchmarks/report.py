@@ -65,7 +65,9 @@ among the real schedulers (the floor is a reference, not a contestant).
 """
 
 RERUN = """\
-From the project root, with any Python 3.10+ that has the standard `venv` module:
+From the project root, with the project's environment (`.venv/bin/python` of the README's
+test command: the console, history and memory sections start `clocktui` with it; the peer
+sections need only the standard `venv` module):
 
 ```
 python -m tests.benchmarks                  # full run (25–30 min on 2 cores), rewrites this file
