@@ -77,17 +77,16 @@ class RunDelivery:
                 runs = ended
             elif sink.wants_every_start:
                 if every is None:
-                    every = [
-                        item.started_record() if isinstance(item, Run) else item for item in batch
-                    ]
+                    every = _with_starts(batch)
                 runs = every
             else:
                 if going is None:
                     # A run has its finished record (`Run.record`) once it ended: its end
-                    # is in this batch, after its start.
+                    # is in this batch, after its start. Starts already built are reused.
+                    records = every if every is not None else _with_starts(batch)
                     going = [
-                        item.started_record() if isinstance(item, Run) else item
-                        for item in batch
+                        record
+                        for item, record in zip(batch, records, strict=True)
                         if not isinstance(item, Run) or item.record is None
                     ]
                 runs = going
@@ -112,3 +111,8 @@ class RunDelivery:
                 sink.busy()
             except Exception:
                 logger.exception("Run sink %r raised in busy(); it stays registered", sink)
+
+
+def _with_starts(batch: list[Run | RunRecord]) -> list[RunRecord]:
+    """The batch as records: each start's record built from its `Run`."""
+    return [item.started_record() if isinstance(item, Run) else item for item in batch]

@@ -8,7 +8,7 @@ import itertools
 import logging
 import random
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from aioclock_core._bus import EventBus
@@ -55,6 +55,11 @@ def new_run_id() -> uuid.UUID:
     _set_slot(run_id, "int", (_run_id_base + next(_run_counter)) & _UUID_MASK)
     _set_slot(run_id, "is_safe", _UNKNOWN_SAFETY)
     return run_id
+
+
+def _as_sequence(planned: TaskEntry | list[TaskEntry]) -> Sequence[TaskEntry]:
+    """What `Scheduler._due` holds for an instant, as the tasks planned then."""
+    return planned if isinstance(planned, list) else (planned,)
 
 
 class Scheduler(SchedulerControl):
@@ -271,8 +276,7 @@ class Scheduler(SchedulerControl):
 
     def _first_planned(self, due: float) -> TaskEntry | None:
         """The first task still planned at the instant `due` of the heap, if any."""
-        planned = self._due[due]
-        for entry in planned if isinstance(planned, list) else (planned,):
+        for entry in _as_sequence(self._due[due]):
             if entry.planned_at == due:
                 return entry
         return None
@@ -291,8 +295,7 @@ class Scheduler(SchedulerControl):
         try:
             while heap and heap[0] <= now_ts:
                 due = heapq.heappop(heap)
-                planned = self._due.pop(due)
-                for entry in planned if isinstance(planned, list) else (planned,):
+                for entry in _as_sequence(self._due.pop(due)):
                     if entry.planned_at == due:
                         entry.planned_at = None
                         self._fire(entry, now)
