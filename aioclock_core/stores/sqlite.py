@@ -146,12 +146,17 @@ class _Writer:
         return max(0.0, due - time.monotonic())
 
     def _drain(self) -> None:
-        """Write everything queued; a call runs after every write queued before it."""
+        """Write what was queued when the batch began; a call runs after every write queued
+        before it. What the scheduler queues meanwhile waits for the next batch (a call
+        that opens the file would otherwise let the first records after it jump the
+        batch interval)."""
         queue = self.queue
+        left = len(queue)
         while not self.closed:
             items: list[Any] = []
             call = None
-            while queue:
+            while left:
+                left -= 1
                 item = queue.popleft()
                 if type(item) is _Call:
                     call = item
