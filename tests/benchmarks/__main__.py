@@ -27,7 +27,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-PEER_IDS = ("ours", "aioclock", "apscheduler3", "apscheduler4", "floor")
+PEER_IDS = ("ours", "aioclock", "apscheduler3", "apscheduler4", "floor", "pydantic_floor")
 
 if __name__ == "__main__":
     sys.exit(run(parse_arguments(sys.argv[1:])))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .peers import PEERS_BY_ID
-from .results import REFERENCE_PEER, CaseResult
+from .results import REFERENCE_PEER, REFERENCE_PEERS, CaseResult
 
 OURS = "ours"
 RELATIVE_MARGIN = 0.10
@@ -38,7 +38,7 @@ COMPARISONS: dict[str, tuple[Comparison, ...]] = {
 
 
 def others(result: CaseResult) -> list[str]:
-    return [peer for peer in result.outcomes if peer not in (OURS, REFERENCE_PEER)]
+    return [peer for peer in result.outcomes if peer != OURS and peer not in REFERENCE_PEERS]
 
 
 def median(result: CaseResult, peer: str, metric: str) -> float | None:
@@ -106,4 +106,25 @@ def where_we_lose(results: list[CaseResult]) -> list[str]:
         lines.append(
             "- Distance to the plain-asyncio floor (not a scheduler): " + "; ".join(gaps) + "."
         )
+    starts = [gap for result in results if (gap := pydantic_floor_gap(result))]
+    if starts:
+        lines.append(
+            "- Distance to the floor with one pydantic model (what triggers that are pydantic "
+            "models cost any scheduler's start): " + "; ".join(starts) + "."
+        )
     return lines
+
+
+def pydantic_floor_gap(result: CaseResult) -> str | None:
+    """The startup row of `result` against the floor that builds one pydantic model."""
+    if result.case.family != "startup":
+        return None
+    for comparison in COMPARISONS["startup"]:
+        mine = median(result, OURS, comparison.metric)
+        floor = median(result, "pydantic_floor", comparison.metric)
+        if mine is not None and floor is not None:
+            return (
+                f"{comparison.label} ours {mine:,.4g} {comparison.unit} vs "
+                f"{floor:,.4g} {comparison.unit}"
+            )
+    return None

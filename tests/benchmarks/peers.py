@@ -88,6 +88,18 @@ PEERS: tuple[Peer, ...] = (
             "(catch-up, no skip). The lower bound any asyncio scheduler can reach."
         ),
     ),
+    Peer(
+        id="pydantic_floor",
+        title="floor + one pydantic model",
+        requirements=("pydantic>=2.6,<3",),
+        distribution="pydantic",
+        import_statement="from pydantic import BaseModel",
+        caveat=(
+            "Startup rows only; not a scheduler: the plain asyncio floor after building and "
+            "validating one pydantic model shaped like Every. The lower bound of a scheduler "
+            "whose triggers are pydantic models validated at construction (aioclock's API)."
+        ),
+    ),
 )
 
 PEERS_BY_ID = {peer.id: peer for peer in PEERS}

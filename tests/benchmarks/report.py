@@ -13,7 +13,7 @@ METHOD = """\
 Every number comes from a fresh subprocess running one workload on one scheduler in that
 scheduler's own virtual environment, with the same Python. Cells show the median of the
 repetitions and, in brackets, their min–max. "vs best scheduler" divides by the best median
-among the real schedulers (the floor is a reference, not a contestant).
+among the real schedulers (the floors are references, not contestants).
 
 - **Lateness** = body start (`time.time()` as the body's first statement) − nominal firing
   instant. The nominal instants of a task are its fixed-rate grid `t0 + phase + k·period`,

@@ -14,6 +14,8 @@ from .runner import Outcome
 from .stats import Spread, spread
 
 REFERENCE_PEER = "floor"
+REFERENCE_PEERS = (REFERENCE_PEER, "pydantic_floor")
+"""Peers that are references, not contestants: no row is won or lost against them."""
 
 
 @dataclass
@@ -47,7 +49,7 @@ class CaseResult:
         candidates = [
             (peer, summary.median)
             for peer in self.outcomes
-            if peer != REFERENCE_PEER and (summary := self.summary(peer, metric)) is not None
+            if peer not in REFERENCE_PEERS and (summary := self.summary(peer, metric)) is not None
         ]
         return min(candidates, key=lambda item: item[1]) if candidates else None
 
