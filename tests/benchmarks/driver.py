@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .machine import describe_machine
-from .peers import BENCH_DIR, PEERS_BY_ID, PROJECT_ROOT
+from .peers import BENCH_DIR, PEERS_BY_ID, PROJECT_ROOT, PYTHON_TAG
 from .plan import Case, build_plan
 from .report import render, splice
 from .results import CaseResult, RunRecord, load, save
@@ -18,8 +18,8 @@ from .runner import Outcome, measure, scrub
 from .sections import keep_blocks
 from .venvs import ensure_venv, installed_version
 
-RESULTS_FILE = BENCH_DIR / "results" / "latest.json"
-REPORT_FILE = PROJECT_ROOT / "docs" / "benchmarks.md"
+RESULTS_FILE = BENCH_DIR / "results" / f"latest{PYTHON_TAG}.json"
+REPORT_FILE = PROJECT_ROOT / "docs" / f"benchmarks{PYTHON_TAG}.md"
 
 
 def say(message: str) -> None:
@@ -67,7 +67,7 @@ def prepare(peer_ids: set[str]) -> tuple[dict[str, Path], dict[str, str], dict[s
     pythons, versions, broken = {}, {}, {}
     for peer_id in sorted(peer_ids):
         peer = PEERS_BY_ID[peer_id]
-        log = BENCH_DIR / "logs" / f"install-{peer_id}.log"
+        log = BENCH_DIR / "logs" / f"install-{peer_id}{PYTHON_TAG}.log"
         say(f"venv {peer_id}: preparing")
         try:
             pythons[peer_id] = ensure_venv(peer, log)

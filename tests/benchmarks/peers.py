@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BENCH_DIR = PROJECT_ROOT / ".bench"
+MAIN_PYTHON = (3, 11)
+"""The machines' Python: a run with it is docs/benchmarks.md."""
+PYTHON_TAG = "" if sys.version_info[:2] == MAIN_PYTHON else "-py{}.{}".format(*sys.version_info[:2])
+"""Suffix of the venvs, cached results and report of a run with another Python (the
+suite's interpreter is every peer's): `-py3.12` for `python3.12 -m tests.benchmarks`."""
 WORKERS_DIR = Path(__file__).resolve().parent / "workers"
 
 

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .peers import BENCH_DIR, PROJECT_ROOT, Peer
+from .peers import BENCH_DIR, PROJECT_ROOT, PYTHON_TAG, Peer
 
-VENVS_DIR = BENCH_DIR / "venvs"
+VENVS_DIR = BENCH_DIR / f"venvs{PYTHON_TAG}"
 MARKER = "bench-installed.json"
 
 
