@@ -51,7 +51,9 @@ def project_revision() -> str:
         return done.stdout.strip() if done.returncode == 0 else ""
 
     commit = git("rev-parse", "--short", "HEAD") or "no commit yet"
-    dirty = " + uncommitted changes" if git("status", "--porcelain") else ""
+    # The reports are this suite's output, not the code it measures.
+    dirty = git("status", "--porcelain", "--", ".", ":!docs/benchmarks*.md")
+    dirty = " + uncommitted changes" if dirty else ""
     return f"working tree at {commit}{dirty}"
 
 

@@ -106,13 +106,18 @@ def where_we_lose(results: list[CaseResult]) -> list[str]:
         lines.append(
             "- Distance to the plain-asyncio floor (not a scheduler): " + "; ".join(gaps) + "."
         )
+    return lines + pydantic_floor_lines(results)
+
+
+PYDANTIC_FLOOR_LINE = (
+    "- Distance to the floor with one pydantic model (what triggers that are pydantic "
+    "models cost any scheduler's start): "
+)
+
+
+def pydantic_floor_lines(results: list[CaseResult]) -> list[str]:
     starts = [gap for result in results if (gap := pydantic_floor_gap(result))]
-    if starts:
-        lines.append(
-            "- Distance to the floor with one pydantic model (what triggers that are pydantic "
-            "models cost any scheduler's start): " + "; ".join(starts) + "."
-        )
-    return lines
+    return [PYDANTIC_FLOOR_LINE + "; ".join(starts) + "."] if starts else []
 
 
 def pydantic_floor_gap(result: CaseResult) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 
-from .losses import losses_in, where_we_lose
+from .losses import PYDANTIC_FLOOR_LINE, losses_in, pydantic_floor_lines, where_we_lose
 from .peers import PEERS, PEERS_BY_ID, PYTHON_TAG
 from .results import CaseResult, RunRecord
 from .tables import LAYOUTS, footnotes, render_table
@@ -161,10 +161,12 @@ def splice(previous: str, record: RunRecord) -> str:
     for peer in PEERS:
         if peer.id in record.versions:
             row = f"| {peer.title} | {record.versions[peer.id]} | {peer.caveat} |"
-            lines = sections["Schedulers"].split("\n")
-            sections["Schedulers"] = "\n".join(
-                row if line.startswith(f"| {peer.title} |") else line for line in lines
-            )
+            lines = sections["Schedulers"].rstrip("\n").split("\n")
+            if any(line.startswith(f"| {peer.title} |") for line in lines):
+                lines = [row if line.startswith(f"| {peer.title} |") else line for line in lines]
+            else:  # a peer the report did not have yet: last row of the table
+                lines.append(row)
+            sections["Schedulers"] = "\n".join(lines) + "\n"
     sections["Method"] = f"Method\n\n{METHOD}"
     by_section: dict[str, list[CaseResult]] = {}
     for result in record.results:
@@ -177,11 +179,14 @@ def splice(previous: str, record: RunRecord) -> str:
             order.insert(after + 1, title)
         sections[title] = section(results).removeprefix("## ") + "\n"
     stale = tuple(f"- {name} " for name in rerun)
+    fresh_floor = pydantic_floor_lines(record.results)
+    if fresh_floor:
+        stale += (PYDANTIC_FLOOR_LINE,)
     losses = [
         line
         for line in sections["Where we lose"].rstrip("\n").split("\n")
         if not line.startswith(stale)
     ]
     fresh = [f"- {line}" for result in record.results for line in losses_in(result)]
-    sections["Where we lose"] = "\n".join([*losses, *fresh]) + "\n"
+    sections["Where we lose"] = "\n".join([*losses, *fresh, *fresh_floor]) + "\n"
     return "\n## ".join([head, *(sections[title] for title in order)])
