@@ -337,8 +337,8 @@ class Scheduler(SchedulerControl):
             if coalesced and last_coalesced is not None:
                 self._skip(entry, last_coalesced, SkipReason.MISSED, coalesced)
         entry.last_instant = instant
-        late = (now - instant).total_seconds()
-        if settings.misfire_grace_time is not None and late > settings.misfire_grace_time:
+        grace = settings.misfire_grace_time
+        if grace is not None and (now - instant).total_seconds() > grace:
             self._skip(entry, instant, SkipReason.MISSED, 1)
         elif entry.paused:
             self._skip(entry, instant, SkipReason.PAUSED, 1)
@@ -359,9 +359,9 @@ class Scheduler(SchedulerControl):
         )
         entry.runs.append(run)
         if self._running == 0:
+            self.runs_done.clear()
             self.delivery.busy()
         self._running += 1
-        self.runs_done.clear()
         run.task = self._loop.create_task(execute_run(self, entry, run), name=entry.label)
         return run
 
