@@ -17,6 +17,11 @@ class TimerHandle(ABC):
     @abstractmethod
     def cancel(self) -> None: ...
 
+    def loop_time(self) -> float | None:
+        """The event loop's time (`loop.time()`) at which this timer wakes the loop, or
+        None if it does not (a fake clock's timer, or one that fired or was cancelled)."""
+        return None
+
 
 class Clock(ABC):
     """Source of wall time, monotonic time and timed callbacks.
@@ -80,6 +85,9 @@ class _LoopTimer(TimerHandle):
     def cancel(self) -> None:
         self._handle.cancel()
 
+    def loop_time(self) -> float | None:
+        return None if self._handle.cancelled() else self._handle.when()
+
 
 class SystemClock(Clock):
     """The real clock: wall time from the OS, waits on the event loop's timer."""
@@ -128,6 +136,10 @@ class _WallTimer(TimerHandle):
     def cancel(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
+
+    def loop_time(self) -> float | None:
+        handle = self._handle
+        return None if handle is None or handle.cancelled() else handle.when()
 
 
 SYSTEM_CLOCK = SystemClock()

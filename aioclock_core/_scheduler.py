@@ -274,6 +274,12 @@ class Scheduler(SchedulerControl):
         assert pending is not None
         self._timer = self.clock.call_at(pending, self._on_timer)
 
+    def next_loop_wake(self) -> float | None:
+        """The event loop's time of the next firing's timer (None: none, or a fake
+        clock's): the loop wakes up then anyway."""
+        timer = self._timer
+        return None if timer is None else timer.loop_time()
+
     def _first_planned(self, due: float) -> TaskEntry | None:
         """The first task still planned at the instant `due` of the heap, if any."""
         for entry in _as_sequence(self._due[due]):

@@ -26,6 +26,13 @@ Culprit = tuple[TaskEntry, Run]
 IDLE_TICK = 0.5
 """Seconds between heartbeats while no run is in flight."""
 
+RIDE_WITHIN = 2.0
+"""A slow beat waits for the loop's own next wake-up (the next firing's timer) if that
+comes within this many idle ticks, instead of waking the loop by itself: one `Every(1 s)`
+task's loop then wakes once a second, as aioclock's does, not twice (issue 17; benchmark:
+CPU per firing, lateness N=1). On a shared virtual machine each wake-up of an idle loop
+was charged ~0.3 ms of CPU, whatever it did."""
+
 PARK_AFTER_BEATS = 2
 """Idle beats without a run starting after which the thread stops looking until one does.
 Not at once: rousing it costs two wake-ups (the rouse, then the GIL the loop holds), and
@@ -63,14 +70,22 @@ class LoopWatchdog(RunSink):
         *,
         monotonic: Callable[[], float] = time.monotonic,
         idle_tick: float = IDLE_TICK,
+        next_wake: Callable[[], float | None] = lambda: None,
     ) -> None:
         self._monotonic = monotonic
+        self._next_wake = next_wake
+        """The loop's time at which it wakes up anyway (the scheduler's next timer)."""
         self._threshold = threshold
         self._interval = threshold / 2
         self._idle_interval = max(self._interval, idle_tick)
         self._busy = False
         self._scheduled = self._idle_interval
         """Seconds the pending tick was planned after the last one."""
+        self._pace = self._idle_interval
+        """The pace of the pending tick: `_interval` (quick) or `_idle_interval` (slow;
+        `_scheduled` may differ from it when the beat rides on the loop's next wake-up)."""
+        self._rides = False
+        """Whether the pending tick rides on the loop's next wake-up (a firing)."""
         self._find_run = find_run
         self._report = report
         self._last_tick = monotonic()
@@ -119,7 +134,7 @@ class LoopWatchdog(RunSink):
             return
         self._busy = True
         self._busy_since = self._monotonic()
-        if self._started and self._scheduled > self._interval:
+        if self._started and self._pace > self._interval:
             self._beat_now()  # a slow beat cut short (never late): the quick beat starts now
             if self._thread_wakes_at > self._last_tick + self._interval + self._threshold / 2:
                 self._rouse.set()  # it sleeps towards the slow beat's moment
@@ -128,7 +143,7 @@ class LoopWatchdog(RunSink):
         """The last run in flight ended (on the loop): the loop is alive, so a quick beat
         still pending is replaced by a slow one from now."""
         self._busy = False
-        if self._started and self._scheduled < self._idle_interval:
+        if self._started and self._pace < self._idle_interval:
             self._beat_now()
 
     def _beat_now(self) -> None:
@@ -137,9 +152,24 @@ class LoopWatchdog(RunSink):
         self._tick()
 
     def _plan_tick(self) -> None:
-        self._scheduled = self._interval if self._busy else self._idle_interval
-        if not self._stopped and self._loop is not None:
-            self._handle = self._loop.call_later(self._scheduled, self._tick)
+        self._scheduled = self._pace = self._interval if self._busy else self._idle_interval
+        wake = None if self._busy else self._next_wake()
+        loop = self._loop
+        if wake is not None:
+            # A slow beat rides on the loop's own next wake-up when that is near: the
+            # same loop time, so one wake-up runs both (the firing is a beat anyway).
+            until = wake - (self._monotonic() if loop is None else loop.time())
+            if 0 < until <= RIDE_WITHIN * self._idle_interval:
+                self._scheduled = until
+            else:
+                wake = None
+        self._rides = wake is not None
+        if self._stopped or loop is None:
+            return
+        if wake is not None:
+            self._handle = loop.call_at(wake, self._tick)
+        else:
+            self._handle = loop.call_later(self._scheduled, self._tick)
 
     def _tick(self) -> None:
         now = self._monotonic()
@@ -162,17 +192,20 @@ class LoopWatchdog(RunSink):
 
         While no run is in flight there is no run to name (the loop's beat still reports
         a stall, without a culprit), so the thread looks one beat later than `_check`
-        says, and not at all once no run has started for `PARK_AFTER_BEATS` idle beats.
-        `busy` rouses it whenever it would look too late for the run that starts."""
+        says; but at its moment for a beat that rides on a firing: just after the firing,
+        when its run is in flight. Not at all once no run has started for
+        `PARK_AFTER_BEATS` idle beats. `busy` rouses it whenever it would look too late
+        for the run that starts."""
         sleep = self._check()
         if self._busy:
             return sleep
         later: float | None = None
+        extra = 0.0 if self._rides else self._idle_interval
         if self._monotonic() - self._busy_since < PARK_AFTER_BEATS * self._idle_interval:
-            later = sleep + self._idle_interval
+            later = sleep + extra
         # Published before `_busy` is read again: a `busy` from now on sees it and rouses
         # the thread; one that came before it is seen here, and the look stays as planned.
-        self._thread_wakes_at += math.inf if later is None else self._idle_interval
+        self._thread_wakes_at += math.inf if later is None else extra
         return sleep if self._busy else later
 
     def _check(self) -> float:
@@ -245,4 +278,4 @@ def watch_scheduler(
             )
         )
 
-    return LoopWatchdog(threshold, runs_by_task, report)
+    return LoopWatchdog(threshold, runs_by_task, report, next_wake=scheduler.next_loop_wake)
