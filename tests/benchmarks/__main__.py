@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .driver import run
+from .peers import PEERS
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -27,7 +28,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-PEER_IDS = ("ours", "aioclock", "apscheduler3", "apscheduler4", "floor", "pydantic_floor")
+PEER_IDS = tuple(peer.id for peer in PEERS)
 
 if __name__ == "__main__":
     sys.exit(run(parse_arguments(sys.argv[1:])))

@@ -417,7 +417,8 @@ def sqlite_insert_floor(path: Path, *, bare: bool = False) -> float:
     insert = INSERT_RUN
     if bare:
         connection.execute(f"CREATE TABLE runs ({RUN_COLUMNS})")
-        insert = f"INSERT INTO runs ({RUN_COLUMNS}) VALUES ({', '.join('?' * 15)})"
+        marks = ", ".join("?" * len(RUN_COLUMNS.split(",")))
+        insert = f"INSERT INTO runs ({RUN_COLUMNS}) VALUES ({marks})"
     else:
         create(connection)
     warmup = int(HISTORY_WARMUP / HISTORY_BATCH)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .peers import PEERS_BY_ID
+from .plan import PYDANTIC_FLOOR
 from .results import REFERENCE_PEER, REFERENCE_PEERS, CaseResult
 
 OURS = "ours"
@@ -126,7 +127,7 @@ def pydantic_floor_gap(result: CaseResult) -> str | None:
         return None
     for comparison in COMPARISONS["startup"]:
         mine = median(result, OURS, comparison.metric)
-        floor = median(result, "pydantic_floor", comparison.metric)
+        floor = median(result, PYDANTIC_FLOOR, comparison.metric)
         if mine is not None and floor is not None:
             return (
                 f"{comparison.label} ours {mine:,.4g} {comparison.unit} vs "

@@ -9,12 +9,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .plan import Case
+from .plan import PYDANTIC_FLOOR, Case
 from .runner import Outcome
 from .stats import Spread, spread
 
 REFERENCE_PEER = "floor"
-REFERENCE_PEERS = (REFERENCE_PEER, "pydantic_floor")
+REFERENCE_PEERS = (REFERENCE_PEER, PYDANTIC_FLOOR)
 """Peers that are references, not contestants: no row is won or lost against them."""
 
 
